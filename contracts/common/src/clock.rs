@@ -1,0 +1,34 @@
+//! The time every Strand program reads.
+//!
+//! On the chain this is the block timestamp. Native builds (motsu tests)
+//! have no chain that moves, so they read a per-thread clock that starts at
+//! motsu's fixed block time and that tests move with [`advance`].
+
+#[cfg(target_arch = "wasm32")]
+/// The current block timestamp, in seconds.
+pub fn now(vm: &dyn stylus_sdk::prelude::Host) -> u64 {
+    vm.block_timestamp()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod native {
+    use core::cell::Cell;
+
+    std::thread_local! {
+        static OFFSET: Cell<u64> = const { Cell::new(0) };
+    }
+
+    /// The current time: the test VM's block timestamp plus the seconds
+    /// moved by [`advance`] on this thread.
+    pub fn now(vm: &dyn stylus_sdk::prelude::Host) -> u64 {
+        vm.block_timestamp() + OFFSET.with(Cell::get)
+    }
+
+    /// Moves this thread's clock forward by `seconds`.
+    pub fn advance(seconds: u64) {
+        OFFSET.with(|o| o.set(o.get() + seconds));
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub use native::{advance, now};
