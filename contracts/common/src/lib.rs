@@ -52,6 +52,12 @@ pub enum Revert<E> {
     Bubble(Vec<u8>),
 }
 
+impl<E> From<E> for Revert<E> {
+    fn from(e: E) -> Self {
+        Self::Own(e)
+    }
+}
+
 impl<E: Into<Vec<u8>>> From<Revert<E>> for Vec<u8> {
     fn from(revert: Revert<E>) -> Self {
         match revert {
@@ -85,11 +91,15 @@ impl<E: stylus_sdk::abi::export::internal::InnerTypes>
     }
 }
 
-/// Checked `a * b / d` for token amounts: `None` on overflow or `d == 0`.
-pub fn mul_div(
-    a: alloy_primitives::U256,
-    b: alloy_primitives::U256,
-    d: alloy_primitives::U256,
-) -> Option<alloy_primitives::U256> {
-    a.checked_mul(b)?.checked_div(d)
+/// A parameter's name as the `bytes32` key of a `ParameterChanged` event:
+/// the ASCII bytes, zero-padded on the right.
+pub const fn key(name: &str) -> alloy_primitives::B256 {
+    let bytes = name.as_bytes();
+    let mut out = [0u8; 32];
+    let mut i = 0;
+    while i < bytes.len() && i < 32 {
+        out[i] = bytes[i];
+        i += 1;
+    }
+    alloy_primitives::B256::new(out)
 }
