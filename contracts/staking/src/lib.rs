@@ -16,10 +16,11 @@
 //!   so nothing accrues that nobody can claim.
 //! - Rate dilution by tiny top-ups: the rate is a parameter, not derived
 //!   from deposits, and a top-up never resets a period or a timer.
-//! - Rounding dust: the accumulator carries the remainder of every
-//!   division forward, so no minted wei is lost to the rate; each payout
-//!   rounds down by less than one wei and the shortfall stays in the
-//!   program's reserve, so it never owes more than it holds.
+//! - Rounding dust: the accumulator is scaled by 1e36 and carries the
+//!   remainder of every division forward, and each operator's earnings are
+//!   kept unrounded until a claim pays their whole-wei part and keeps the
+//!   fraction. An operator is never short by a wei or more, and the program
+//!   never owes more than it holds.
 //! - Withdrawing before a dispute is judged: `unbonding_period` must be
 //!   longer than `dispute_horizon`, the longest challenge plus arbitration
 //!   window the ledger may use, and a jailed operator cannot withdraw.
@@ -42,8 +43,11 @@ use stylus_sdk::{
 };
 use strand_common::{clock, key, IGene, Revert, BPS};
 
-/// Scale of the reward-per-token accumulator.
-const PRECISION: U256 = uint!(1_000_000_000_000_000_000_U256);
+/// Scale of the reward-per-token accumulator and of unclaimed earnings:
+/// 1e36, so that `stake / PRECISION` stays below one wei for any stake
+/// the supply can hold, and 256 bits still leave 1e41 of headroom.
+const PRECISION: U256 =
+    uint!(1_000_000_000_000_000_000_000_000_000_000_000_000_U256);
 /// No slash takes more than half of an operator's stake.
 pub const MAX_SLASH_BPS: u16 = 5_000;
 
@@ -229,7 +233,8 @@ pub struct Operator {
     release_at: StorageU64,
     /// The accumulator's value when this operator was last settled.
     reward_paid: StorageU256,
-    /// Emissions settled to this operator and not yet claimed.
+    /// Emissions settled to this operator and not yet claimed, scaled by
+    /// `PRECISION` (the fraction of a wei is kept, not dropped).
     rewards: StorageU256,
     jailed: StorageBool,
 }
@@ -397,12 +402,13 @@ impl Staking {
         self.pausable.when_not_paused().map_err(Error::from)?;
         let operator = self.vm().msg_sender();
         self.settle(operator)?;
-        let amount = self.operators.get(operator).rewards.get();
+        let scaled = self.operators.get(operator).rewards.get();
+        let amount = scaled / PRECISION;
         if amount.is_zero() {
             let e = NothingToClaim { operator };
             return Err(Error::NothingToClaim(e).into());
         }
-        self.operators.setter(operator).rewards.set(U256::ZERO);
+        self.operators.setter(operator).rewards.set(scaled % PRECISION);
         self.emissions_reserve.set(sub(self.emissions_reserve.get(), amount)?);
         self.pay(operator, amount)?;
         log(self.vm(), EmissionsClaimed { operator, amount });
@@ -529,7 +535,7 @@ impl Staking {
             let scaled = add(mul(reward, PRECISION)?, self.reward_carry.get())?;
             rpt = add(rpt, scaled / total)?;
         }
-        Ok(self.earned(operator, rpt)?)
+        Ok(self.earned(operator, rpt)? / PRECISION)
     }
 
     /// Active stake of all operators.
@@ -780,11 +786,11 @@ impl Staking {
     }
 
     /// `operator`'s settled rewards plus what its stake earned up to the
-    /// accumulator value `rpt`, rounded down.
+    /// accumulator value `rpt`, both scaled by `PRECISION`.
     fn earned(&self, operator: Address, rpt: U256) -> Result<U256, Error> {
         let op = self.operators.get(operator);
         let delta = sub(rpt, op.reward_paid.get())?;
-        add(op.rewards.get(), mul_div(op.stake.get(), delta, PRECISION)?)
+        add(op.rewards.get(), mul(op.stake.get(), delta)?)
     }
 
     fn pay(&mut self, to: Address, amount: U256) -> Result<()> {
