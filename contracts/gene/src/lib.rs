@@ -5,6 +5,11 @@
 //! single minter: the staking program, paying out emissions. Every piece of
 //! token logic is OpenZeppelin's; this file only composes it.
 //!
+//! Every function is an inherent method rather than an implementation of
+//! the library's traits: stylus-sdk 0.9 exports only inherent methods to
+//! the Solidity ABI, and the ABI is what the off-chain crates are built
+//! from.
+//!
 //! GENE has no owner. The minter is fixed when the token is initialised, so
 //! nothing can mint outside the staking program's emission schedule, and
 //! the cap bounds even that.
@@ -15,14 +20,14 @@ extern crate alloc;
 
 use alloc::{string::String, vec::Vec};
 
-use alloy_primitives::{Address, B256, U256, U8};
+use alloy_primitives::{aliases::B32, Address, B256, U256, U8};
 use alloy_sol_types::sol;
 use openzeppelin_stylus::{
     token::erc20::{
         self,
         extensions::{
             capped, permit, Capped, Erc20Metadata, Erc20Permit, ICapped,
-            IErc20Metadata, IErc20Permit,
+            IErc20Metadata,
         },
         Erc20, IErc20,
     },
@@ -34,25 +39,9 @@ use openzeppelin_stylus::{
 };
 use stylus_sdk::{prelude::*, storage::StorageAddress};
 
-sol! {
-    /// The token was initialised: `minter` may mint up to `cap`, and
-    /// `initialSupply` went to `holder`.
-    #[derive(Debug)]
-    event Initialized(
-        address indexed holder,
-        address indexed minter,
-        uint256 cap,
-        uint256 initialSupply
-    );
-
-    /// `caller` is not the account that deployed this program, or the
-    /// program is already initialised.
-    #[derive(Debug)]
-    error NotDeployer(address caller);
-    /// `caller` may not mint: only the minter may.
-    #[derive(Debug)]
-    error NotMinter(address caller);
-}
+// Events and errors live in `abi.sol`, which the exported ABI repeats with
+// parameter names (the SDK's export lists neither events nor those names).
+sol!(#![sol(all_derives)] "src/abi.sol");
 
 /// Every way a GENE call can fail.
 #[derive(SolidityError, Debug)]
@@ -157,14 +146,6 @@ pub struct Gene {
 }
 
 #[public]
-#[implements(
-    IErc20<Error = Error>,
-    IErc20Metadata,
-    ICapped,
-    INonces,
-    IErc20Permit<Error = Error>,
-    IErc165
-)]
 impl Gene {
     /// Sets name, symbol, cap and the minter, and mints `initial_supply`
     /// to the caller. Only the deployer, once. Emits [`Initialized`].
@@ -240,55 +221,46 @@ impl Gene {
         self.erc20._spend_allowance(account, caller, value)?;
         Ok(self.erc20._burn(account, value)?)
     }
-}
 
-impl Gene {
-    /// Mints through OpenZeppelin's ERC-20 after checking the cap, as the
-    /// library's `Capped` asks of the program that composes it.
-    fn mint_capped(&mut self, to: Address, value: U256) -> Result<(), Error> {
-        let cap = self.capped.cap();
-        match self.erc20.total_supply().checked_add(value) {
-            Some(supply) if supply <= cap => Ok(self.erc20._mint(to, value)?),
-            supply => Err(Error::ExceededCap(capped::ERC20ExceededCap {
-                increased_supply: supply.unwrap_or(U256::MAX),
-                cap,
-            })),
-        }
-    }
-
-    /// Test-only: stands in for the deployment's init code, which records
-    /// the deployer in slot 0 on chain.
-    #[cfg(not(target_arch = "wasm32"))]
-    pub fn deployed_by(&mut self, deployer: Address) {
-        self.deployer.set(deployer);
-    }
-}
-
-#[public]
-impl IErc20 for Gene {
-    type Error = Error;
-
-    fn total_supply(&self) -> U256 {
+    /// Total GENE in existence.
+    pub fn total_supply(&self) -> U256 {
         self.erc20.total_supply()
     }
 
-    fn balance_of(&self, account: Address) -> U256 {
+    /// `account`'s balance.
+    pub fn balance_of(&self, account: Address) -> U256 {
         self.erc20.balance_of(account)
     }
 
-    fn transfer(&mut self, to: Address, value: U256) -> Result<bool, Error> {
+    /// Moves `value` from the caller to `to`. Emits `Transfer`.
+    ///
+    /// # Errors
+    /// `ERC20InsufficientBalance`, `ERC20InvalidReceiver`.
+    pub fn transfer(&mut self, to: Address, value: U256) -> Result<bool, Error> {
         Ok(self.erc20.transfer(to, value)?)
     }
 
-    fn allowance(&self, owner: Address, spender: Address) -> U256 {
+    /// What `spender` may still move of `owner`'s tokens.
+    pub fn allowance(&self, owner: Address, spender: Address) -> U256 {
         self.erc20.allowance(owner, spender)
     }
 
-    fn approve(&mut self, spender: Address, value: U256) -> Result<bool, Error> {
+    /// Lets `spender` move `value` of the caller's tokens. Emits
+    /// `Approval`.
+    ///
+    /// # Errors
+    /// `ERC20InvalidSpender`.
+    pub fn approve(&mut self, spender: Address, value: U256) -> Result<bool, Error> {
         Ok(self.erc20.approve(spender, value)?)
     }
 
-    fn transfer_from(
+    /// Moves `value` from `from` to `to` out of the caller's allowance.
+    /// Emits `Transfer`.
+    ///
+    /// # Errors
+    /// `ERC20InsufficientAllowance`, `ERC20InsufficientBalance`,
+    /// `ERC20InvalidReceiver`.
+    pub fn transfer_from(
         &mut self,
         from: Address,
         to: Address,
@@ -296,47 +268,52 @@ impl IErc20 for Gene {
     ) -> Result<bool, Error> {
         Ok(self.erc20.transfer_from(from, to, value)?)
     }
-}
 
-#[public]
-impl IErc20Metadata for Gene {
-    fn name(&self) -> String {
+    /// The token's name.
+    pub fn name(&self) -> String {
         self.metadata.name()
     }
 
-    fn symbol(&self) -> String {
+    /// The token's symbol.
+    pub fn symbol(&self) -> String {
         self.metadata.symbol()
     }
 
-    fn decimals(&self) -> U8 {
+    /// Decimals of amounts: 18.
+    pub fn decimals(&self) -> U8 {
         self.metadata.decimals()
     }
-}
 
-#[public]
-impl ICapped for Gene {
-    fn cap(&self) -> U256 {
+    /// The supply cap.
+    pub fn cap(&self) -> U256 {
         self.capped.cap()
     }
-}
 
-#[public]
-impl INonces for Gene {
-    fn nonces(&self, owner: Address) -> U256 {
+    /// The next permit nonce of `owner`.
+    pub fn nonces(&self, owner: Address) -> U256 {
         self.nonces.nonces(owner)
     }
-}
 
-#[public]
-impl IErc20Permit for Gene {
-    type Error = Error;
+    /// ERC-165: true for the ERC-20 and ERC-20 metadata interfaces.
+    pub fn supports_interface(&self, interface_id: B32) -> bool {
+        Erc20::supports_interface(&self.erc20, interface_id)
+            || Erc20Metadata::supports_interface(&self.metadata, interface_id)
+    }
 
+    /// The EIP-712 domain separator of permits.
     #[selector(name = "DOMAIN_SEPARATOR")]
-    fn domain_separator(&self) -> B256 {
+    pub fn domain_separator(&self) -> B256 {
         self.permit.domain_separator()
     }
 
-    fn permit(
+    /// Sets `spender`'s allowance over `owner`'s tokens from `owner`'s
+    /// EIP-2612 signature. Emits `Approval`.
+    ///
+    /// # Errors
+    /// `ERC2612ExpiredSignature`, `ERC2612InvalidSigner`,
+    /// `ECDSAInvalidSignature`, `ECDSAInvalidSignatureS`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn permit(
         &mut self,
         owner: Address,
         spender: Address,
@@ -360,11 +337,25 @@ impl IErc20Permit for Gene {
     }
 }
 
-#[public]
-impl IErc165 for Gene {
-    fn supports_interface(&self, interface_id: alloy_primitives::aliases::B32) -> bool {
-        Erc20::supports_interface(&self.erc20, interface_id)
-            || Erc20Metadata::supports_interface(&self.metadata, interface_id)
+impl Gene {
+    /// Mints through OpenZeppelin's ERC-20 after checking the cap, as the
+    /// library's `Capped` asks of the program that composes it.
+    fn mint_capped(&mut self, to: Address, value: U256) -> Result<(), Error> {
+        let cap = self.capped.cap();
+        match self.erc20.total_supply().checked_add(value) {
+            Some(supply) if supply <= cap => Ok(self.erc20._mint(to, value)?),
+            supply => Err(Error::ExceededCap(capped::ERC20ExceededCap {
+                increased_supply: supply.unwrap_or(U256::MAX),
+                cap,
+            })),
+        }
+    }
+
+    /// Test-only: stands in for the deployment's init code, which records
+    /// the deployer in slot 0 on chain.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn deployed_by(&mut self, deployer: Address) {
+        self.deployer.set(deployer);
     }
 }
 

@@ -1,14 +1,8 @@
-use alloy_primitives::{aliases::B32, keccak256, uint, Address, B256, U256};
+use alloy_primitives::{keccak256, uint, Address, B256, U256};
 use alloy_signer::SignerSync;
 use alloy_sol_types::SolValue;
 use motsu::prelude::*;
-use openzeppelin_stylus::token::erc20::{
-    extensions::{permit, IErc20Metadata, IErc20Permit},
-    IErc20, Transfer,
-};
-use openzeppelin_stylus::utils::{
-    introspection::erc165::IErc165, nonces::INonces,
-};
+use openzeppelin_stylus::token::erc20::extensions::permit;
 use proptest::prelude::*;
 
 use super::*;
@@ -227,8 +221,8 @@ fn supports_the_erc20_and_metadata_interfaces(
     admin: Address,
 ) {
     init(&gene, admin, admin);
-    let erc20 = <Gene as IErc20>::interface_id();
-    let metadata = <Gene as IErc20Metadata>::interface_id();
+    let erc20 = <Erc20 as IErc20>::interface_id();
+    let metadata = <Erc20Metadata as IErc20Metadata>::interface_id();
     assert!(gene.sender(admin).supports_interface(erc20));
     assert!(gene.sender(admin).supports_interface(metadata));
     assert!(!gene.sender(admin).supports_interface(B32::from([0xff; 4])));

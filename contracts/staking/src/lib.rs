@@ -34,7 +34,7 @@ use alloc::vec::Vec;
 use alloy_primitives::{uint, Address, B256, U256};
 use alloy_sol_types::sol;
 use openzeppelin_stylus::{
-    access::ownable::{self, IOwnable, Ownable},
+    access::ownable::{self, Ownable},
     utils::{pausable, IPausable, Pausable},
 };
 use stylus_sdk::{
@@ -51,98 +51,9 @@ const PRECISION: U256 =
 /// No slash takes more than half of an operator's stake.
 pub const MAX_SLASH_BPS: u16 = 5_000;
 
-sol! {
-    /// The program was initialised by `owner` for the token `gene`.
-    #[derive(Debug)]
-    event Initialized(address indexed owner, address indexed gene);
-    /// `operator` added `amount`; its active stake is now `stake`.
-    #[derive(Debug)]
-    event Staked(address indexed operator, uint256 amount, uint256 stake);
-    /// `operator` moved `amount` from active stake to unbonding; all of its
-    /// `unbonding` stake can be withdrawn from `releaseAt`.
-    #[derive(Debug)]
-    event UnstakeRequested(
-        address indexed operator,
-        uint256 amount,
-        uint256 unbonding,
-        uint64 releaseAt
-    );
-    /// `operator` withdrew `amount` of unbonded stake.
-    #[derive(Debug)]
-    event Withdrawn(address indexed operator, uint256 amount);
-    /// `amount` of emissions was minted into the reserve; the accumulator
-    /// now stands at `rewardPerToken`.
-    #[derive(Debug)]
-    event EmissionsMinted(uint256 amount, uint256 rewardPerToken);
-    /// `operator` was paid `amount` of emissions.
-    #[derive(Debug)]
-    event EmissionsClaimed(address indexed operator, uint256 amount);
-    /// `slasher` took `amount` from `operator` (`fromUnbonding` of it out of
-    /// unbonding stake), paid `challengerReward` to `challenger` and burned
-    /// the rest; the operator is jailed.
-    #[derive(Debug)]
-    event Slashed(
-        address indexed operator,
-        address indexed challenger,
-        address indexed slasher,
-        uint256 amount,
-        uint256 fromUnbonding,
-        uint256 challengerReward,
-        uint256 burned
-    );
-    /// `arbiter` released `operator` from jail.
-    #[derive(Debug)]
-    event Unjailed(address indexed operator, address indexed arbiter);
-    /// The parameter `name` changed from `previous` to `current`.
-    #[derive(Debug)]
-    event ParameterChanged(bytes32 indexed name, uint256 previous, uint256 current);
-    /// The role `role` ("ledger" or "arbiter") moved between accounts.
-    #[derive(Debug)]
-    event RoleChanged(bytes32 indexed role, address indexed previous, address indexed current);
-
-    /// `caller` did not deploy this program, or it is already initialised.
-    #[derive(Debug)]
-    error NotDeployer(address caller);
-    /// Only the ledger or the arbiter may slash; `caller` is neither.
-    #[derive(Debug)]
-    error NotSlasher(address caller);
-    /// Only the arbiter may do this; `caller` is not it.
-    #[derive(Debug)]
-    error NotArbiter(address caller);
-    /// An amount of zero.
-    #[derive(Debug)]
-    error ZeroAmount();
-    /// `operator` has `stake` active, less than the `requested` amount.
-    #[derive(Debug)]
-    error InsufficientStake(address operator, uint256 stake, uint256 requested);
-    /// `operator` has no unbonding stake to withdraw.
-    #[derive(Debug)]
-    error NothingUnbonding(address operator);
-    /// `operator`'s unbonding stake is locked until `releaseAt`.
-    #[derive(Debug)]
-    error StillUnbonding(address operator, uint64 releaseAt, uint64 now);
-    /// `operator` is jailed.
-    #[derive(Debug)]
-    error OperatorJailed(address operator);
-    /// `operator` is not jailed.
-    #[derive(Debug)]
-    error OperatorNotJailed(address operator);
-    /// `operator` has no emissions to claim.
-    #[derive(Debug)]
-    error NothingToClaim(address operator);
-    /// `operator` has no stake to slash.
-    #[derive(Debug)]
-    error NothingToSlash(address operator);
-    /// A slash share over the maximum, or a challenger share over 100%.
-    #[derive(Debug)]
-    error InvalidSlashShares(uint256 slashBps, uint256 challengerBps);
-    /// The unbonding period must be longer than the dispute horizon.
-    #[derive(Debug)]
-    error UnbondingTooShort(uint64 unbondingPeriod, uint64 disputeHorizon);
-    /// An arithmetic result does not fit in 256 bits.
-    #[derive(Debug)]
-    error ArithmeticOverflow();
-}
+// Events and errors live in `abi.sol`, which the exported ABI repeats with
+// parameter names (the SDK's export lists neither events nor those names).
+sol!(#![sol(all_derives)] "src/abi.sol");
 
 /// Every way a staking call can fail on its own account (calls into GENE
 /// that fail pass GENE's error through unchanged).
@@ -269,7 +180,6 @@ pub struct Staking {
 }
 
 #[public]
-#[implements(IOwnable, IPausable)]
 impl Staking {
     /// Binds the program to `gene`, sets the roles and parameters and
     /// makes the caller the owner. Only the deployer, once.
@@ -617,12 +527,12 @@ impl Staking {
     ///
     /// # Errors
     /// `OwnableUnauthorizedAccount`, [`UnbondingTooShort`].
-    pub fn set_unbonding_period(&mut self, seconds: u64) -> Result<()> {
+    pub fn set_unbonding_period(&mut self, period: u64) -> Result<()> {
         self.ownable.only_owner().map_err(Error::from)?;
-        check_unbonding(seconds, self.dispute_horizon.get().to())?;
+        check_unbonding(period, self.dispute_horizon.get().to())?;
         let previous = self.unbonding_period.get();
-        self.unbonding_period.set(U64::from(seconds));
-        self.changed(key("unbondingPeriod"), previous.to(), U256::from(seconds));
+        self.unbonding_period.set(U64::from(period));
+        self.changed(key("unbondingPeriod"), previous.to(), U256::from(period));
         Ok(())
     }
 
@@ -631,12 +541,12 @@ impl Staking {
     ///
     /// # Errors
     /// `OwnableUnauthorizedAccount`, [`UnbondingTooShort`].
-    pub fn set_dispute_horizon(&mut self, seconds: u64) -> Result<()> {
+    pub fn set_dispute_horizon(&mut self, horizon: u64) -> Result<()> {
         self.ownable.only_owner().map_err(Error::from)?;
-        check_unbonding(self.unbonding_period.get().to(), seconds)?;
+        check_unbonding(self.unbonding_period.get().to(), horizon)?;
         let previous = self.dispute_horizon.get();
-        self.dispute_horizon.set(U64::from(seconds));
-        self.changed(key("disputeHorizon"), previous.to(), U256::from(seconds));
+        self.dispute_horizon.set(U64::from(horizon));
+        self.changed(key("disputeHorizon"), previous.to(), U256::from(horizon));
         Ok(())
     }
 
@@ -702,6 +612,34 @@ impl Staking {
         let role = key("arbiter");
         log(self.vm(), RoleChanged { role, previous, current: arbiter });
         Ok(())
+    }
+
+    /// The owner, which sets parameters and roles.
+    pub fn owner(&self) -> Address {
+        self.ownable.owner()
+    }
+
+    /// Hands ownership to `new_owner`. Owner only. Emits
+    /// `OwnershipTransferred`.
+    ///
+    /// # Errors
+    /// `OwnableUnauthorizedAccount`, `OwnableInvalidOwner`.
+    pub fn transfer_ownership(&mut self, new_owner: Address) -> Result<()> {
+        Ok(self.ownable.transfer_ownership(new_owner).map_err(Error::from)?)
+    }
+
+    /// Leaves the program without an owner, for good. Owner only. Emits
+    /// `OwnershipTransferred`.
+    ///
+    /// # Errors
+    /// `OwnableUnauthorizedAccount`.
+    pub fn renounce_ownership(&mut self) -> Result<()> {
+        Ok(self.ownable.renounce_ownership().map_err(Error::from)?)
+    }
+
+    /// Whether the program is paused.
+    pub fn paused(&self) -> bool {
+        self.pausable.paused()
     }
 
     /// Stops staking, unstaking, withdrawals and claims (slashing goes
@@ -839,28 +777,6 @@ fn check_slash_shares(slash: U256, challenger: U256) -> Result<(), Error> {
         return Err(Error::InvalidSlashShares(e));
     }
     Ok(())
-}
-
-#[public]
-impl IOwnable for Staking {
-    fn owner(&self) -> Address {
-        self.ownable.owner()
-    }
-
-    fn transfer_ownership(&mut self, new_owner: Address) -> Result<(), Vec<u8>> {
-        Ok(self.ownable.transfer_ownership(new_owner)?)
-    }
-
-    fn renounce_ownership(&mut self) -> Result<(), Vec<u8>> {
-        Ok(self.ownable.renounce_ownership()?)
-    }
-}
-
-#[public]
-impl IPausable for Staking {
-    fn paused(&self) -> bool {
-        self.pausable.paused()
-    }
 }
 
 #[cfg(test)]

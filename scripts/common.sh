@@ -1,0 +1,35 @@
+# Shared by Strand's scripts: paths, the pinned contract toolchain, and the
+# list of Stylus programs. Source it; do not run it.
+
+STRAND_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CONTRACTS="$STRAND_ROOT/contracts"
+
+# The nightly that builds the deployable WASM (std rebuilt for MVP WASM,
+# panics that trap without formatting). Tests and lints use stable.
+CONTRACT_TOOLCHAIN=nightly-2026-05-20
+
+# Stylus programs: crate directory under contracts/ and ABI name.
+PROGRAMS=(gene:Gene staking:Staking)
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Installs the pinned nightly with rust-src and the wasm32 target, once.
+ensure_contract_toolchain() {
+  if ! rustup run "$CONTRACT_TOOLCHAIN" rustc --version >/dev/null 2>&1 \
+    || ! rustup component list --toolchain "$CONTRACT_TOOLCHAIN" --installed 2>/dev/null \
+      | grep -q '^rust-src'; then
+    step "installing Rust $CONTRACT_TOOLCHAIN with rust-src (builds the WASM)"
+    rustup toolchain install "$CONTRACT_TOOLCHAIN" --profile minimal \
+      --component rust-src --target wasm32-unknown-unknown
+  fi
+}
+
+# Installs the npm tools (wasm-opt) pinned in package-lock.json, once.
+ensure_npm_tools() {
+  command -v npm >/dev/null || die "npm not found: install Node.js 20 or later (Debian: apt-get install nodejs npm)"
+  if [ ! -x "$STRAND_ROOT/node_modules/.bin/wasm-opt" ]; then
+    step "installing npm tools (binaryen's wasm-opt)"
+    (cd "$STRAND_ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
