@@ -79,7 +79,9 @@ pub enum Error {
 impl From<erc20::Error> for Error {
     fn from(e: erc20::Error) -> Self {
         match e {
-            erc20::Error::InsufficientBalance(e) => Self::InsufficientBalance(e),
+            erc20::Error::InsufficientBalance(e) => {
+                Self::InsufficientBalance(e)
+            }
             erc20::Error::InvalidSender(e) => Self::InvalidSender(e),
             erc20::Error::InvalidReceiver(e) => Self::InvalidReceiver(e),
             erc20::Error::InsufficientAllowance(e) => {
@@ -236,7 +238,11 @@ impl Gene {
     ///
     /// # Errors
     /// `ERC20InsufficientBalance`, `ERC20InvalidReceiver`.
-    pub fn transfer(&mut self, to: Address, value: U256) -> Result<bool, Error> {
+    pub fn transfer(
+        &mut self,
+        to: Address,
+        value: U256,
+    ) -> Result<bool, Error> {
         Ok(self.erc20.transfer(to, value)?)
     }
 
@@ -250,7 +256,11 @@ impl Gene {
     ///
     /// # Errors
     /// `ERC20InvalidSpender`.
-    pub fn approve(&mut self, spender: Address, value: U256) -> Result<bool, Error> {
+    pub fn approve(
+        &mut self,
+        spender: Address,
+        value: U256,
+    ) -> Result<bool, Error> {
         Ok(self.erc20.approve(spender, value)?)
     }
 

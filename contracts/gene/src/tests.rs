@@ -52,7 +52,9 @@ fn initialize_rejects_anyone_but_the_deployer(
         .sender(mallory)
         .initialize("X".into(), "X".into(), CAP, U256::ZERO, mallory)
         .motsu_unwrap_err();
-    assert!(matches!(err, Error::NotDeployer(NotDeployer { caller }) if caller == mallory));
+    assert!(
+        matches!(err, Error::NotDeployer(NotDeployer { caller }) if caller == mallory)
+    );
 }
 
 #[motsu::test]
@@ -62,7 +64,9 @@ fn initialize_runs_only_once(gene: Contract<Gene>, admin: Address) {
         .sender(admin)
         .initialize("X".into(), "X".into(), CAP, U256::ZERO, admin)
         .motsu_unwrap_err();
-    assert!(matches!(err, Error::NotDeployer(NotDeployer { caller }) if caller == admin));
+    assert!(
+        matches!(err, Error::NotDeployer(NotDeployer { caller }) if caller == admin)
+    );
 }
 
 #[motsu::test]
@@ -105,7 +109,11 @@ fn minter_mints_up_to_the_cap(
     gene.sender(minter).mint(alice, room).motsu_unwrap();
     assert_eq!(gene.sender(alice).balance_of(alice), room);
     assert_eq!(gene.sender(alice).total_supply(), CAP);
-    gene.assert_emitted(&Transfer { from: Address::ZERO, to: alice, value: room });
+    gene.assert_emitted(&Transfer {
+        from: Address::ZERO,
+        to: alice,
+        value: room,
+    });
 
     let err = gene.sender(minter).mint(alice, U256::from(1)).motsu_unwrap_err();
     assert!(matches!(
@@ -123,7 +131,9 @@ fn mint_rejects_anyone_but_the_minter(
 ) {
     init(&gene, admin, minter);
     let err = gene.sender(admin).mint(admin, U256::from(1)).motsu_unwrap_err();
-    assert!(matches!(err, Error::NotMinter(NotMinter { caller }) if caller == admin));
+    assert!(
+        matches!(err, Error::NotMinter(NotMinter { caller }) if caller == admin)
+    );
 }
 
 #[motsu::test]
@@ -205,13 +215,18 @@ fn transfers_and_allowances_follow_erc20(
     assert_eq!(gene.sender(bob).balance_of(alice), U256::from(6));
     assert_eq!(gene.sender(bob).balance_of(bob), U256::from(4));
 
-    let err = gene.sender(alice).transfer(bob, U256::from(7)).motsu_unwrap_err();
+    let err =
+        gene.sender(alice).transfer(bob, U256::from(7)).motsu_unwrap_err();
     assert!(matches!(err, Error::InsufficientBalance(_)));
-    let err =
-        gene.sender(alice).transfer(Address::ZERO, U256::from(1)).motsu_unwrap_err();
+    let err = gene
+        .sender(alice)
+        .transfer(Address::ZERO, U256::from(1))
+        .motsu_unwrap_err();
     assert!(matches!(err, Error::InvalidReceiver(_)));
-    let err =
-        gene.sender(alice).approve(Address::ZERO, U256::from(1)).motsu_unwrap_err();
+    let err = gene
+        .sender(alice)
+        .approve(Address::ZERO, U256::from(1))
+        .motsu_unwrap_err();
     assert!(matches!(err, Error::InvalidSpender(_)));
 }
 
@@ -241,12 +256,20 @@ fn sign_permit(
 ) -> (u8, B256, B256) {
     let nonce = gene.sender(owner).nonces(owner.address());
     let struct_hash = keccak256(
-        (keccak256(PERMIT_TYPEHASH), owner.address(), spender, value, nonce, deadline)
+        (
+            keccak256(PERMIT_TYPEHASH),
+            owner.address(),
+            spender,
+            value,
+            nonce,
+            deadline,
+        )
             .abi_encode(),
     );
     let domain = gene.sender(owner).domain_separator();
-    let digest =
-        keccak256([&[0x19, 0x01][..], domain.as_slice(), struct_hash.as_slice()].concat());
+    let digest = keccak256(
+        [&[0x19, 0x01][..], domain.as_slice(), struct_hash.as_slice()].concat(),
+    );
     let sig = owner.signer().sign_hash_sync(&digest).expect("sign");
     (27 + u8::from(sig.v()), sig.r().into(), sig.s().into())
 }
@@ -259,11 +282,15 @@ fn permit_sets_an_allowance_from_a_signature(
 ) {
     init(&gene, owner.address(), owner.address());
     let deadline = U256::from(u64::MAX);
-    let (v, r, s) = sign_permit(&gene, owner, spender, U256::from(77), deadline);
+    let (v, r, s) =
+        sign_permit(&gene, owner, spender, U256::from(77), deadline);
     gene.sender(spender)
         .permit(owner.address(), spender, U256::from(77), deadline, v, r, s)
         .motsu_unwrap();
-    assert_eq!(gene.sender(spender).allowance(owner.address(), spender), U256::from(77));
+    assert_eq!(
+        gene.sender(spender).allowance(owner.address(), spender),
+        U256::from(77)
+    );
     assert_eq!(gene.sender(spender).nonces(owner.address()), U256::from(1));
 
     // A replay of the same signature no longer matches the nonce.
@@ -287,7 +314,9 @@ fn permit_past_its_deadline_fails(
         .sender(spender)
         .permit(owner.address(), spender, U256::from(5), deadline, v, r, s)
         .motsu_unwrap_err();
-    assert!(matches!(err, Error::ExpiredSignature(permit::ERC2612ExpiredSignature { deadline: d }) if d == deadline));
+    assert!(
+        matches!(err, Error::ExpiredSignature(permit::ERC2612ExpiredSignature { deadline: d }) if d == deadline)
+    );
 }
 
 #[motsu::test]
@@ -299,7 +328,8 @@ fn permit_signed_by_someone_else_fails(
 ) {
     init(&gene, owner.address(), owner.address());
     let deadline = U256::from(u64::MAX);
-    let (v, r, s) = sign_permit(&gene, mallory, spender, U256::from(5), deadline);
+    let (v, r, s) =
+        sign_permit(&gene, mallory, spender, U256::from(5), deadline);
     let err = gene
         .sender(spender)
         .permit(owner.address(), spender, U256::from(5), deadline, v, r, s)
@@ -318,12 +348,28 @@ fn permit_with_a_malleable_or_empty_signature_fails(
     let high_s = B256::from([0xff; 32]);
     let err = gene
         .sender(spender)
-        .permit(owner.address(), spender, U256::from(5), deadline, 27, B256::ZERO, high_s)
+        .permit(
+            owner.address(),
+            spender,
+            U256::from(5),
+            deadline,
+            27,
+            B256::ZERO,
+            high_s,
+        )
         .motsu_unwrap_err();
     assert!(matches!(err, Error::InvalidSignatureS(_)));
     let err = gene
         .sender(spender)
-        .permit(owner.address(), spender, U256::from(5), deadline, 27, B256::ZERO, B256::ZERO)
+        .permit(
+            owner.address(),
+            spender,
+            U256::from(5),
+            deadline,
+            27,
+            B256::ZERO,
+            B256::ZERO,
+        )
         .motsu_unwrap_err();
     assert!(matches!(err, Error::InvalidSignature(_)));
 }

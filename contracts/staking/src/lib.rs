@@ -37,11 +37,13 @@ use openzeppelin_stylus::{
     access::ownable::{self, Ownable},
     utils::{pausable, IPausable, Pausable},
 };
+use strand_common::{clock, key, IGene, Revert, BPS};
 use stylus_sdk::{
     prelude::*,
-    storage::{StorageAddress, StorageBool, StorageMap, StorageU256, StorageU64},
+    storage::{
+        StorageAddress, StorageBool, StorageMap, StorageU256, StorageU64,
+    },
 };
-use strand_common::{clock, key, IGene, Revert, BPS};
 
 /// Scale of the reward-per-token accumulator and of unclaimed earnings:
 /// 1e36, so that `stake / PRECISION` stays below one wei for any stake
@@ -257,8 +259,8 @@ impl Staking {
             return Err(Error::InsufficientStake(e).into());
         }
         self.settle(operator)?;
-        let release_at =
-            clock::now(self.vm()).saturating_add(self.unbonding_period.get().to());
+        let release_at = clock::now(self.vm())
+            .saturating_add(self.unbonding_period.get().to());
         let mut op = self.operators.setter(operator);
         let unbonding = add(op.unbonding.get(), amount)?;
         op.stake.set(stake - amount);
@@ -268,7 +270,12 @@ impl Staking {
         self.total_unbonding.set(add(self.total_unbonding.get(), amount)?);
         log(
             self.vm(),
-            UnstakeRequested { operator, amount, unbonding, releaseAt: release_at },
+            UnstakeRequested {
+                operator,
+                amount,
+                unbonding,
+                releaseAt: release_at,
+            },
         );
         Ok(())
     }
@@ -284,7 +291,9 @@ impl Staking {
         let op = self.operators.get(operator);
         let (amount, release_at) = (op.unbonding.get(), op.release_at.get());
         if op.jailed.get() {
-            return Err(Error::OperatorJailed(OperatorJailed { operator }).into());
+            return Err(
+                Error::OperatorJailed(OperatorJailed { operator }).into()
+            );
         }
         if amount.is_zero() {
             let e = NothingUnbonding { operator };
@@ -342,14 +351,17 @@ impl Staking {
         if slasher.is_zero()
             || (slasher != self.ledger.get() && slasher != self.arbiter.get())
         {
-            return Err(Error::NotSlasher(NotSlasher { caller: slasher }).into());
+            return Err(
+                Error::NotSlasher(NotSlasher { caller: slasher }).into()
+            );
         }
         self.settle(operator)?;
         let op = self.operators.get(operator);
         let (stake, unbonding) = (op.stake.get(), op.unbonding.get());
         let bps = U256::from(BPS);
         // slash_bps <= MAX_SLASH_BPS < BPS, so amount <= stake + unbonding.
-        let amount = mul_div(add(stake, unbonding)?, self.slash_bps.get(), bps)?;
+        let amount =
+            mul_div(add(stake, unbonding)?, self.slash_bps.get(), bps)?;
         if amount.is_zero() {
             let e = NothingToSlash { operator };
             return Err(Error::NothingToSlash(e).into());
@@ -401,7 +413,9 @@ impl Staking {
     pub fn unjail(&mut self, operator: Address) -> Result<()> {
         let arbiter = self.vm().msg_sender();
         if arbiter.is_zero() || arbiter != self.arbiter.get() {
-            return Err(Error::NotArbiter(NotArbiter { caller: arbiter }).into());
+            return Err(
+                Error::NotArbiter(NotArbiter { caller: arbiter }).into()
+            );
         }
         if !self.operators.get(operator).jailed.get() {
             let e = OperatorNotJailed { operator };
@@ -765,7 +779,10 @@ fn nonzero(amount: U256) -> Result<(), Error> {
 
 fn check_unbonding(unbonding: u64, horizon: u64) -> Result<(), Error> {
     if unbonding <= horizon {
-        let e = UnbondingTooShort { unbondingPeriod: unbonding, disputeHorizon: horizon };
+        let e = UnbondingTooShort {
+            unbondingPeriod: unbonding,
+            disputeHorizon: horizon,
+        };
         return Err(Error::UnbondingTooShort(e));
     }
     Ok(())
@@ -773,7 +790,8 @@ fn check_unbonding(unbonding: u64, horizon: u64) -> Result<(), Error> {
 
 fn check_slash_shares(slash: U256, challenger: U256) -> Result<(), Error> {
     if slash > U256::from(MAX_SLASH_BPS) || challenger > U256::from(BPS) {
-        let e = InvalidSlashShares { slashBps: slash, challengerBps: challenger };
+        let e =
+            InvalidSlashShares { slashBps: slash, challengerBps: challenger };
         return Err(Error::InvalidSlashShares(e));
     }
     Ok(())

@@ -1,8 +1,6 @@
 use alloy_primitives::{uint, Address, U256, U512};
 use motsu::prelude::*;
-use openzeppelin_stylus::{
-    token::erc20::ERC20InsufficientAllowance,
-};
+use openzeppelin_stylus::token::erc20::ERC20InsufficientAllowance;
 use proptest::prelude::*;
 use strand_common::clock;
 use strand_gene::Gene;
@@ -33,7 +31,13 @@ fn setup(
     token.sender(owner).deployed_by(owner);
     token
         .sender(owner)
-        .initialize("GENE".into(), "GENE".into(), CAP, INITIAL, staking.address())
+        .initialize(
+            "GENE".into(),
+            "GENE".into(),
+            CAP,
+            INITIAL,
+            staking.address(),
+        )
         .motsu_unwrap();
     staking.sender(owner).deployed_by(owner);
     staking
@@ -77,7 +81,9 @@ fn stake(
 fn own<T: core::fmt::Debug>(r: Result<T>) -> Error {
     match r.motsu_unwrap_err() {
         Revert::Own(e) => e,
-        Revert::Bubble(data) => panic!("expected own error, got bubbled {data:?}"),
+        Revert::Bubble(data) => {
+            panic!("expected own error, got bubbled {data:?}")
+        }
     }
 }
 
@@ -124,10 +130,14 @@ fn initialize_rejects_anyone_but_the_deployer_and_a_second_call(
         )
     };
     let err = own(call(mallory));
-    assert!(matches!(err, Error::NotDeployer(NotDeployer { caller }) if caller == mallory));
+    assert!(
+        matches!(err, Error::NotDeployer(NotDeployer { caller }) if caller == mallory)
+    );
     call(owner).motsu_unwrap();
     let err = own(call(owner));
-    assert!(matches!(err, Error::NotDeployer(NotDeployer { caller }) if caller == owner));
+    assert!(
+        matches!(err, Error::NotDeployer(NotDeployer { caller }) if caller == owner)
+    );
 }
 
 #[motsu::test]
@@ -184,10 +194,17 @@ fn stake_pulls_gene_and_makes_the_operator_eligible(
     staking.sender(op).stake(U256::from(1)).motsu_unwrap();
     assert!(staking.sender(op).is_eligible(op));
     assert_eq!(staking.sender(op).total_staked(), MIN_STAKE);
-    assert_eq!(staking.sender(op).operator_info(op), (MIN_STAKE, U256::ZERO, 0, false));
+    assert_eq!(
+        staking.sender(op).operator_info(op),
+        (MIN_STAKE, U256::ZERO, 0, false)
+    );
     assert_eq!(token.sender(op).balance_of(staking.address()), MIN_STAKE);
     assert_eq!(token.sender(op).balance_of(op), U256::ZERO);
-    staking.assert_emitted(&Staked { operator: op, amount: U256::from(1), stake: MIN_STAKE });
+    staking.assert_emitted(&Staked {
+        operator: op,
+        amount: U256::from(1),
+        stake: MIN_STAKE,
+    });
 }
 
 #[motsu::test]
@@ -209,14 +226,13 @@ fn stake_without_allowance_passes_genes_error_through(
 ) {
     setup(&token, &staking, owner, owner);
     let err = staking.sender(owner).stake(gene(1)).motsu_unwrap_err();
-    let expected: Vec<u8> = strand_gene::Error::InsufficientAllowance(
-        ERC20InsufficientAllowance {
+    let expected: Vec<u8> =
+        strand_gene::Error::InsufficientAllowance(ERC20InsufficientAllowance {
             spender: staking.address(),
             allowance: U256::ZERO,
             needed: gene(1),
-        },
-    )
-    .into();
+        })
+        .into();
     assert!(matches!(err, Revert::Bubble(data) if data == expected));
     assert_eq!(staking.sender(owner).total_staked(), U256::ZERO);
 }
@@ -232,7 +248,10 @@ fn unstake_request_moves_stake_to_unbonding(
     stake(&token, &staking, owner, op, gene(2000));
     staking.sender(op).request_unstake(gene(1500)).motsu_unwrap();
     let release = clock::now(&stylus_sdk::host::WasmVM {}) + UNBONDING;
-    assert_eq!(staking.sender(op).operator_info(op), (gene(500), gene(1500), release, false));
+    assert_eq!(
+        staking.sender(op).operator_info(op),
+        (gene(500), gene(1500), release, false)
+    );
     assert_eq!(staking.sender(op).total_staked(), gene(500));
     assert_eq!(staking.sender(op).total_unbonding(), gene(1500));
     assert!(!staking.sender(op).is_eligible(op));
@@ -283,7 +302,9 @@ fn withdraw_waits_for_the_unbonding_period(
     assert_eq!(staking.sender(op).total_unbonding(), U256::ZERO);
     staking.assert_emitted(&Withdrawn { operator: op, amount: gene(10) });
     let err = own(staking.sender(op).withdraw());
-    assert!(matches!(err, Error::NothingUnbonding(NothingUnbonding { operator }) if operator == op));
+    assert!(
+        matches!(err, Error::NothingUnbonding(NothingUnbonding { operator }) if operator == op)
+    );
 }
 
 #[motsu::test]
@@ -300,7 +321,9 @@ fn a_jailed_operator_cannot_withdraw(
     staking.sender(arbiter).slash(op, Address::ZERO).motsu_unwrap();
     clock::advance(UNBONDING);
     let err = own(staking.sender(op).withdraw());
-    assert!(matches!(err, Error::OperatorJailed(OperatorJailed { operator }) if operator == op));
+    assert!(
+        matches!(err, Error::OperatorJailed(OperatorJailed { operator }) if operator == op)
+    );
     staking.sender(arbiter).unjail(op).motsu_unwrap();
     assert_eq!(staking.sender(op).withdraw().motsu_unwrap(), gene(90));
 }
@@ -315,7 +338,10 @@ fn a_lone_staker_earns_the_full_rate(
     setup(&token, &staking, owner, owner);
     stake(&token, &staking, owner, op, gene(1000));
     clock::advance(1000);
-    assert_eq!(staking.sender(op).pending_emissions(op).motsu_unwrap(), RATE * U256::from(1000));
+    assert_eq!(
+        staking.sender(op).pending_emissions(op).motsu_unwrap(),
+        RATE * U256::from(1000)
+    );
     let paid = staking.sender(op).claim_emissions().motsu_unwrap();
     assert_eq!(paid, RATE * U256::from(1000));
     assert_eq!(token.sender(op).balance_of(op), paid);
@@ -341,7 +367,10 @@ fn emissions_are_shared_pro_rata(
     stake(&token, &staking, owner, b, gene(3000));
     clock::advance(400);
     let total = RATE * U256::from(400);
-    assert_eq!(staking.sender(a).pending_emissions(a).motsu_unwrap(), total / U256::from(4));
+    assert_eq!(
+        staking.sender(a).pending_emissions(a).motsu_unwrap(),
+        total / U256::from(4)
+    );
     assert_eq!(
         staking.sender(b).pending_emissions(b).motsu_unwrap(),
         total * U256::from(3) / U256::from(4)
@@ -373,7 +402,9 @@ fn claiming_nothing_fails(
 ) {
     setup(&token, &staking, owner, owner);
     let err = own(staking.sender(op).claim_emissions());
-    assert!(matches!(err, Error::NothingToClaim(NothingToClaim { operator }) if operator == op));
+    assert!(
+        matches!(err, Error::NothingToClaim(NothingToClaim { operator }) if operator == op)
+    );
 }
 
 #[motsu::test]
@@ -415,7 +446,10 @@ fn slash_pays_the_challenger_burns_the_rest_and_jails(
     assert_eq!(token.sender(op).balance_of(challenger), gene(50));
     assert_eq!(token.sender(op).total_supply(), supply - gene(50));
     assert_eq!(token.sender(op).balance_of(staking.address()), gene(900));
-    assert_eq!(staking.sender(op).operator_info(op), (gene(900), U256::ZERO, 0, true));
+    assert_eq!(
+        staking.sender(op).operator_info(op),
+        (gene(900), U256::ZERO, 0, true)
+    );
     assert!(!staking.sender(op).is_eligible(op));
     staking.assert_emitted(&Slashed {
         operator: op,
@@ -469,7 +503,9 @@ fn slash_by_anyone_else_fails(
     stake(&token, &staking, owner, op, gene(1000));
     for who in [owner, op] {
         let err = own(staking.sender(who).slash(op, who));
-        assert!(matches!(err, Error::NotSlasher(NotSlasher { caller }) if caller == who));
+        assert!(
+            matches!(err, Error::NotSlasher(NotSlasher { caller }) if caller == who)
+        );
     }
 }
 
@@ -482,7 +518,9 @@ fn slash_of_an_empty_operator_fails(
 ) {
     setup(&token, &staking, owner, owner);
     let err = own(staking.sender(owner).slash(op, owner));
-    assert!(matches!(err, Error::NothingToSlash(NothingToSlash { operator }) if operator == op));
+    assert!(
+        matches!(err, Error::NothingToSlash(NothingToSlash { operator }) if operator == op)
+    );
 }
 
 #[motsu::test]
@@ -499,7 +537,9 @@ fn unjail_is_for_the_arbiter_and_jailed_operators_only(
     assert!(matches!(err, Error::OperatorNotJailed(_)));
     staking.sender(arbiter).slash(op, arbiter).motsu_unwrap();
     let err = own(staking.sender(owner).unjail(op));
-    assert!(matches!(err, Error::NotArbiter(NotArbiter { caller }) if caller == owner));
+    assert!(
+        matches!(err, Error::NotArbiter(NotArbiter { caller }) if caller == owner)
+    );
     staking.sender(arbiter).unjail(op).motsu_unwrap();
     assert!(staking.sender(op).is_eligible(op));
     staking.assert_emitted(&Unjailed { operator: op, arbiter });
@@ -532,8 +572,12 @@ fn owner_setters_change_parameters_and_emit(
     });
     s().set_reward_rate(U256::from(7)).motsu_unwrap();
     assert_eq!(s().reward_rate(), U256::from(7));
-    s().set_slash_shares(U256::from(MAX_SLASH_BPS), U256::from(BPS)).motsu_unwrap();
-    assert_eq!(s().slash_shares(), (U256::from(MAX_SLASH_BPS), U256::from(BPS)));
+    s().set_slash_shares(U256::from(MAX_SLASH_BPS), U256::from(BPS))
+        .motsu_unwrap();
+    assert_eq!(
+        s().slash_shares(),
+        (U256::from(MAX_SLASH_BPS), U256::from(BPS))
+    );
     s().set_ledger(other).motsu_unwrap();
     assert_eq!(s().ledger(), other);
     staking.assert_emitted(&RoleChanged {
@@ -543,7 +587,11 @@ fn owner_setters_change_parameters_and_emit(
     });
     s().set_arbiter(other).motsu_unwrap();
     assert_eq!(s().arbiter(), other);
-    staking.assert_emitted(&RoleChanged { role: key("arbiter"), previous: owner, current: other });
+    staking.assert_emitted(&RoleChanged {
+        role: key("arbiter"),
+        previous: owner,
+        current: other,
+    });
 }
 
 #[motsu::test]
@@ -561,9 +609,9 @@ fn setters_keep_unbonding_longer_than_the_horizon(
     ));
     let err = own(staking.sender(owner).set_dispute_horizon(UNBONDING));
     assert!(matches!(err, Error::UnbondingTooShort(_)));
-    let err = own(
-        staking.sender(owner).set_slash_shares(U256::from(1), U256::from(BPS + 1)),
-    );
+    let err = own(staking
+        .sender(owner)
+        .set_slash_shares(U256::from(1), U256::from(BPS + 1)));
     assert!(matches!(err, Error::InvalidSlashShares(_)));
 }
 
@@ -591,9 +639,13 @@ fn every_owner_function_rejects_other_accounts(
         assert!(matches!(own(call()), Error::UnauthorizedAccount(_)));
     }
     let err = own(m().transfer_ownership(mallory));
-    assert!(matches!(err, Error::UnauthorizedAccount(e) if e.account == mallory));
+    assert!(
+        matches!(err, Error::UnauthorizedAccount(e) if e.account == mallory)
+    );
     let err = own(m().renounce_ownership());
-    assert!(matches!(err, Error::UnauthorizedAccount(e) if e.account == mallory));
+    assert!(
+        matches!(err, Error::UnauthorizedAccount(e) if e.account == mallory)
+    );
     assert_eq!(staking.sender(owner).owner(), owner);
 }
 
@@ -607,7 +659,10 @@ fn ownership_can_be_handed_over(
     setup(&token, &staking, owner, owner);
     staking.sender(owner).transfer_ownership(next).motsu_unwrap();
     assert_eq!(staking.sender(owner).owner(), next);
-    staking.assert_emitted(&OwnershipTransferred { previous_owner: owner, new_owner: next });
+    staking.assert_emitted(&OwnershipTransferred {
+        previous_owner: owner,
+        new_owner: next,
+    });
     staking.sender(next).renounce_ownership().motsu_unwrap();
     assert_eq!(staking.sender(owner).owner(), Address::ZERO);
 }
@@ -625,17 +680,32 @@ fn pause_stops_operators_but_not_slashing(
     clock::advance(UNBONDING);
     staking.sender(owner).pause().motsu_unwrap();
     assert!(staking.sender(owner).paused());
-    assert!(matches!(own(staking.sender(owner).pause()), Error::EnforcedPause(_)));
-    assert!(matches!(own(staking.sender(op).stake(gene(1))), Error::EnforcedPause(_)));
+    assert!(matches!(
+        own(staking.sender(owner).pause()),
+        Error::EnforcedPause(_)
+    ));
+    assert!(matches!(
+        own(staking.sender(op).stake(gene(1))),
+        Error::EnforcedPause(_)
+    ));
     assert!(matches!(
         own(staking.sender(op).request_unstake(gene(1))),
         Error::EnforcedPause(_)
     ));
-    assert!(matches!(own(staking.sender(op).withdraw()), Error::EnforcedPause(_)));
-    assert!(matches!(own(staking.sender(op).claim_emissions()), Error::EnforcedPause(_)));
+    assert!(matches!(
+        own(staking.sender(op).withdraw()),
+        Error::EnforcedPause(_)
+    ));
+    assert!(matches!(
+        own(staking.sender(op).claim_emissions()),
+        Error::EnforcedPause(_)
+    ));
     staking.sender(owner).slash(op, owner).motsu_unwrap();
     staking.sender(owner).unpause().motsu_unwrap();
-    assert!(matches!(own(staking.sender(owner).unpause()), Error::ExpectedPause(_)));
+    assert!(matches!(
+        own(staking.sender(owner).unpause()),
+        Error::ExpectedPause(_)
+    ));
     staking.sender(op).claim_emissions().motsu_unwrap();
 }
 
@@ -664,7 +734,11 @@ fn gene_transfer_events_match_the_stake(
 ) {
     setup(&token, &staking, owner, owner);
     stake(&token, &staking, owner, op, gene(3));
-    token.assert_emitted(&strand_gene::Transfer { from: op, to: staking.address(), value: gene(3) });
+    token.assert_emitted(&strand_gene::Transfer {
+        from: op,
+        to: staking.address(),
+        value: gene(3),
+    });
 }
 
 // ---------------------------------------------------------------------
@@ -697,7 +771,11 @@ fn world() -> (Contract<Gene>, Contract<Staking>, Address, [Address; 3]) {
     let staking = Contract::<Staking>::new();
     let owner = Address::repeat_byte(0xaa);
     setup(&token, &staking, owner, owner);
-    let ops = [Address::repeat_byte(1), Address::repeat_byte(2), Address::repeat_byte(3)];
+    let ops = [
+        Address::repeat_byte(1),
+        Address::repeat_byte(2),
+        Address::repeat_byte(3),
+    ];
     for op in ops {
         fund(&token, &staking, owner, op, gene(100_000));
     }

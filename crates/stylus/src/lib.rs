@@ -33,9 +33,7 @@ pub enum CodeError {
     #[error("not a WASM module: the file does not start with \\0asm")]
     NotWasm,
     /// The compressed program is over the chain's limit.
-    #[error(
-        "program is {size} bytes compressed, over the chain's limit of {MAX_CODE_SIZE} bytes"
-    )]
+    #[error("program is {size} bytes compressed, over the chain's limit of {MAX_CODE_SIZE} bytes")]
     TooLarge {
         /// Size of prefix plus compressed WASM.
         size: usize,

@@ -15,9 +15,9 @@ fn main() -> ExitCode {
     let mut ok = true;
     println!("{:<24} {:>10} {:>12} {:>8}", "program", "raw bytes", "compressed", "limit");
     for path in &files {
-        let name = std::path::Path::new(path).file_name().map_or(path.as_str(), |n| {
-            n.to_str().unwrap_or(path)
-        });
+        let name = std::path::Path::new(path)
+            .file_name()
+            .map_or(path.as_str(), |n| n.to_str().unwrap_or(path));
         let wasm = match std::fs::read(path) {
             Ok(wasm) => wasm,
             Err(e) => {
