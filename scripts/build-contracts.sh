@@ -25,7 +25,7 @@ for p in "${PROGRAMS[@]}"; do
   name=${p%%:*}
   "$STRAND_ROOT/node_modules/.bin/wasm-opt" \
     --mvp-features --enable-bulk-memory-opt --enable-sign-ext --enable-mutable-globals \
-    -Oz --strip-debug --strip-producers \
+    -Oz --converge --strip-debug --strip-producers \
     "$CONTRACTS/target/wasm32-unknown-unknown/release/strand_${name}.wasm" \
     -o "$CONTRACTS/artifacts/$name.wasm"
   artifacts+=("$CONTRACTS/artifacts/$name.wasm")

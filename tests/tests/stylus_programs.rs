@@ -108,14 +108,17 @@ async fn programs_deploy_initialise_and_run_on_a_stylus_chain() -> eyre::Result<
     // 1000 s of travel plus the seconds the blocks themselves took.
     assert!(earned >= parse_ether("1")? && earned < parse_ether("1.1")?, "earned {earned}");
 
-    // Slash: 10% of 2000 taken, half to the challenger, half burned.
+    // Slash: 10% of 2000 taken, half to the challenger, half burned. The
+    // slash first mints the emissions accrued since the last block.
     let supply = gene.totalSupply().call().await?;
+    let reserve = staking_op.emissionsReserve().call().await?;
     let challenger = Address::repeat_byte(0xcc);
     IStaking::new(d.staking, &admin).slash(op, challenger).send().await?.get_receipt().await?;
     let info = staking_op.operatorInfo(op).call().await?;
     assert_eq!((info._0, info._3), (parse_ether("1800")?, true));
     assert_eq!(gene.balanceOf(challenger).call().await?, parse_ether("100")?);
-    assert_eq!(gene.totalSupply().call().await?, supply - parse_ether("100")?);
+    let minted = staking_op.emissionsReserve().call().await? - reserve;
+    assert_eq!(gene.totalSupply().call().await?, supply + minted - parse_ether("100")?);
 
     // Wrong state: unstaking more than the stake, decoded with parameters.
     let err = staking_op.requestUnstake(parse_ether("9000")?).call().await.err().expect("too much");

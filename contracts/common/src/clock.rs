@@ -6,8 +6,11 @@
 
 #[cfg(target_arch = "wasm32")]
 /// The current block timestamp, in seconds.
-pub fn now(vm: &dyn stylus_sdk::prelude::Host) -> u64 {
-    vm.block_timestamp()
+pub fn now() -> u64 {
+    // The free function rather than `vm.block_timestamp()`: a `dyn Host`
+    // keeps every host function in the binary (see the ledger's imports).
+    #[allow(deprecated)]
+    stylus_sdk::block::timestamp()
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -20,8 +23,10 @@ mod native {
 
     /// The current time: the test VM's block timestamp plus the seconds
     /// moved by [`advance`] on this thread.
-    pub fn now(vm: &dyn stylus_sdk::prelude::Host) -> u64 {
-        vm.block_timestamp() + OFFSET.with(Cell::get)
+    pub fn now() -> u64 {
+        #[allow(deprecated)]
+        let block = stylus_sdk::block::timestamp();
+        block + OFFSET.with(Cell::get)
     }
 
     /// Moves this thread's clock forward by `seconds`.

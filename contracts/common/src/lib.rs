@@ -22,7 +22,7 @@ pub mod clock;
 
 pub use gene::IGene;
 
-#[allow(missing_docs)] // generated call stubs
+#[allow(missing_docs, clippy::too_many_arguments)] // generated call stubs
 mod gene {
     use super::*;
 
@@ -35,6 +35,37 @@ mod gene {
         function burn(uint256 value) external;
         function cap() external view returns (uint256);
         function totalSupply() external view returns (uint256);
+        function allowance(address owner, address spender) external view returns (uint256);
+        function permit(address owner, address spender, uint256 value, uint256 deadline, uint8 v, bytes32 r, bytes32 s) external;
+    }
+    }
+}
+
+pub use datasets::IDatasets;
+pub use staking::IStaking;
+
+#[allow(missing_docs)] // generated call stubs
+mod datasets {
+    use super::*;
+
+    sol_interface! {
+    /// The dataset registry as the ledger reads it.
+    interface IDatasets {
+        function dataset(uint64 id) external view returns (address, address, bytes32, bool, uint64);
+    }
+    }
+}
+
+#[allow(missing_docs)] // generated call stubs
+mod staking {
+    use super::*;
+
+    sol_interface! {
+    /// The staking program as the ledger calls it.
+    interface IStaking {
+        function isEligible(address operator) external view returns (bool);
+        function slash(address operator, address challenger) external returns (uint256);
+        function disputeHorizon() external view returns (uint64);
     }
     }
 }

@@ -216,7 +216,7 @@ impl Staking {
         self.reward_rate.set(reward_rate);
         self.slash_bps.set(slash_bps);
         self.challenger_bps.set(challenger_bps);
-        self.last_update.set(U64::from(clock::now(self.vm())));
+        self.last_update.set(U64::from(clock::now()));
         log(self.vm(), Initialized { owner: caller, gene });
         Ok(())
     }
@@ -259,8 +259,8 @@ impl Staking {
             return Err(Error::InsufficientStake(e).into());
         }
         self.settle(operator)?;
-        let release_at = clock::now(self.vm())
-            .saturating_add(self.unbonding_period.get().to());
+        let release_at =
+            clock::now().saturating_add(self.unbonding_period.get().to());
         let mut op = self.operators.setter(operator);
         let unbonding = add(op.unbonding.get(), amount)?;
         op.stake.set(stake - amount);
@@ -299,7 +299,7 @@ impl Staking {
             let e = NothingUnbonding { operator };
             return Err(Error::NothingUnbonding(e).into());
         }
-        let now = clock::now(self.vm());
+        let now = clock::now();
         let release_at: u64 = release_at.to();
         if now < release_at {
             let e = StillUnbonding { operator, releaseAt: release_at, now };
@@ -450,7 +450,7 @@ impl Staking {
     pub fn pending_emissions(&self, operator: Address) -> Result<U256> {
         let total = self.total_staked.get();
         let mut rpt = self.reward_per_token.get();
-        let now = clock::now(self.vm());
+        let now = clock::now();
         let last: u64 = self.last_update.get().to();
         if now > last && !total.is_zero() {
             let elapsed = U256::from(now - last);
@@ -681,7 +681,7 @@ impl Staking {
     /// and moves the accumulator. Nothing accrues while nothing is staked.
     /// Once the cap leaves less room than what accrued, mints what fits.
     fn accrue(&mut self) -> Result<()> {
-        let now = clock::now(self.vm());
+        let now = clock::now();
         let last: u64 = self.last_update.get().to();
         if now <= last {
             return Ok(());

@@ -247,7 +247,7 @@ fn unstake_request_moves_stake_to_unbonding(
     setup(&token, &staking, owner, owner);
     stake(&token, &staking, owner, op, gene(2000));
     staking.sender(op).request_unstake(gene(1500)).motsu_unwrap();
-    let release = clock::now(&stylus_sdk::host::WasmVM {}) + UNBONDING;
+    let release = clock::now() + UNBONDING;
     assert_eq!(
         staking.sender(op).operator_info(op),
         (gene(500), gene(1500), release, false)
