@@ -103,6 +103,8 @@ interface IStaking  {
 
     error UnbondingTooShort(uint64, uint64);
 
+    error UnsupportedCap(uint256);
+
     error ArithmeticOverflow();
 
     error OwnableUnauthorizedAccount(address);
@@ -189,5 +191,8 @@ error NothingToSlash(address operator);
 error InvalidSlashShares(uint256 slashBps, uint256 challengerBps);
 /// The unbonding period must be longer than the dispute horizon.
 error UnbondingTooShort(uint64 unbondingPeriod, uint64 disputeHorizon);
-/// An arithmetic result does not fit in 256 bits.
+/// GENE's cap is too large for the 1e36-scaled emission accumulator.
+error UnsupportedCap(uint256 cap);
+/// An arithmetic result does not fit in 256 bits (unreachable with a
+/// supported cap; there as the checked arithmetic's failure).
 error ArithmeticOverflow();

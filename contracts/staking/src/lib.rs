@@ -87,6 +87,8 @@ pub enum Error {
     InvalidSlashShares(InvalidSlashShares),
     /// See [`UnbondingTooShort`].
     UnbondingTooShort(UnbondingTooShort),
+    /// See [`UnsupportedCap`].
+    UnsupportedCap(UnsupportedCap),
     /// See [`ArithmeticOverflow`].
     ArithmeticOverflow(ArithmeticOverflow),
     /// The caller is not the owner.
@@ -183,11 +185,13 @@ pub struct Staking {
 
 #[public]
 impl Staking {
-    /// Binds the program to `gene`, sets the roles and parameters and
-    /// makes the caller the owner. Only the deployer, once.
+    /// Binds the program to `gene` (initialised already), sets the roles
+    /// and parameters and makes the caller the owner. Only the deployer,
+    /// once.
     ///
     /// # Errors
-    /// [`NotDeployer`], [`UnbondingTooShort`], [`InvalidSlashShares`].
+    /// [`NotDeployer`], [`UnbondingTooShort`], [`InvalidSlashShares`],
+    /// [`UnsupportedCap`].
     #[allow(clippy::too_many_arguments)]
     pub fn initialize(
         &mut self,
@@ -206,6 +210,12 @@ impl Staking {
         }
         check_unbonding(unbonding_period, dispute_horizon)?;
         check_slash_shares(slash_bps, challenger_bps)?;
+        // Emissions never exceed the cap, so a cap that fits the scaled
+        // accumulator keeps every accrual, payout and carry within 256 bits.
+        let cap = IGene::new(gene).cap(&*self).map_err(Revert::bubble)?;
+        if cap.checked_mul(PRECISION + U256::from(1)).is_none() {
+            return Err(Error::UnsupportedCap(UnsupportedCap { cap }).into());
+        }
         self.deployer.set(Address::ZERO);
         self.ownable._transfer_ownership(caller);
         self.gene.set(gene);
@@ -692,7 +702,8 @@ impl Staking {
         if total.is_zero() || rate.is_zero() {
             return Ok(());
         }
-        let reward = mul(rate, U256::from(now - last))?;
+        // Saturating: what cannot be minted under the cap is clamped next.
+        let reward = rate.saturating_mul(U256::from(now - last));
         let reward = self.mint_emissions(reward)?;
         if reward.is_zero() {
             return Ok(());

@@ -347,6 +347,10 @@ fn a_lone_staker_earns_the_full_rate(
     assert_eq!(token.sender(op).balance_of(op), paid);
     assert_eq!(token.sender(op).total_supply(), INITIAL + paid);
     assert_eq!(staking.sender(op).emissions_reserve(), U256::ZERO);
+    assert_eq!(
+        staking.sender(op).reward_per_token(),
+        paid * PRECISION / gene(1000)
+    );
     staking.assert_emitted(&EmissionsMinted {
         amount: paid,
         rewardPerToken: paid * PRECISION / gene(1000),
@@ -665,6 +669,72 @@ fn ownership_can_be_handed_over(
     });
     staking.sender(next).renounce_ownership().motsu_unwrap();
     assert_eq!(staking.sender(owner).owner(), Address::ZERO);
+}
+
+#[motsu::test]
+fn ownership_cannot_go_to_the_zero_address(
+    token: Contract<Gene>,
+    staking: Contract<Staking>,
+    owner: Address,
+) {
+    setup(&token, &staking, owner, owner);
+    let err = own(staking.sender(owner).transfer_ownership(Address::ZERO));
+    assert!(matches!(err, Error::InvalidOwner(_)));
+    assert_eq!(staking.sender(owner).owner(), owner);
+}
+
+#[motsu::test]
+fn an_absurd_rate_is_clamped_by_the_cap_and_can_be_undone(
+    token: Contract<Gene>,
+    staking: Contract<Staking>,
+    owner: Address,
+    op: Address,
+) {
+    setup(&token, &staking, owner, owner);
+    stake(&token, &staking, owner, op, gene(1000));
+    staking.sender(owner).set_reward_rate(U256::MAX).motsu_unwrap();
+    clock::advance(2);
+    let paid = staking.sender(op).claim_emissions().motsu_unwrap();
+    assert_eq!(paid, CAP - INITIAL);
+    staking.sender(owner).set_reward_rate(U256::ZERO).motsu_unwrap();
+    clock::advance(100);
+    assert!(matches!(
+        own(staking.sender(op).claim_emissions()),
+        Error::NothingToClaim(_)
+    ));
+}
+
+#[motsu::test]
+fn initialize_rejects_a_cap_the_accumulator_cannot_scale(
+    token: Contract<Gene>,
+    staking: Contract<Staking>,
+    owner: Address,
+) {
+    token.sender(owner).deployed_by(owner);
+    token
+        .sender(owner)
+        .initialize(
+            "G".into(),
+            "G".into(),
+            U256::MAX,
+            U256::ZERO,
+            staking.address(),
+        )
+        .motsu_unwrap();
+    staking.sender(owner).deployed_by(owner);
+    let err = own(staking.sender(owner).initialize(
+        token.address(),
+        owner,
+        MIN_STAKE,
+        UNBONDING,
+        HORIZON,
+        RATE,
+        SLASH_BPS,
+        CHALLENGER_BPS,
+    ));
+    assert!(
+        matches!(err, Error::UnsupportedCap(UnsupportedCap { cap }) if cap == U256::MAX)
+    );
 }
 
 #[motsu::test]
