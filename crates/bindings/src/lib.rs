@@ -20,3 +20,11 @@ pub mod staking {
         "../../contracts/abi/Staking.sol"
     );
 }
+
+/// The dataset registry: `IDatasets` for calls, and its events and errors.
+pub mod datasets {
+    alloy::sol!(
+        #![sol(rpc, all_derives)]
+        "../../contracts/abi/Datasets.sol"
+    );
+}
