@@ -34,6 +34,7 @@ mod gene {
         function mint(address to, uint256 value) external;
         function burn(uint256 value) external;
         function cap() external view returns (uint256);
+        function minter() external view returns (address);
         function totalSupply() external view returns (uint256);
         function allowance(address owner, address spender) external view returns (uint256);
         function permit(address owner, address spender, uint256 value, uint256 deadline, uint8 v, bytes32 r, bytes32 s) external;

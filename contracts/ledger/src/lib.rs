@@ -400,7 +400,8 @@ impl Ledger {
     /// # Errors
     /// [`UnknownQuery`], [`NotQueryOperator`], [`WrongQueryState`],
     /// [`OutsideWindow`] before the consent deadline or after the result
-    /// deadline, [`InvalidConsentCount`].
+    /// deadline, [`OperatorNotEligible`] (unbonding or jailed),
+    /// [`InvalidConsentCount`].
     pub fn post_result(
         &mut self,
         query: u64,
@@ -421,6 +422,15 @@ impl Ledger {
         if now < opens || now > closes {
             let e = OutsideWindow { query, opens, closes, now };
             return Err(Error::OutsideWindow(e).into());
+        }
+        // Eligible again now: an operator that began unbonding after the
+        // submission could otherwise withdraw inside the challenge window.
+        let eligible = IStaking::new(self.staking.get())
+            .is_eligible(&*self, caller)
+            .map_err(Revert::bubble)?;
+        if !eligible {
+            let e = OperatorNotEligible { operator: caller };
+            return Err(Error::OperatorNotEligible(e).into());
         }
         let min = u32_of(q.min_consents.get());
         let approvals = u32_of(q.approvals.get());

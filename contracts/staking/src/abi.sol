@@ -69,10 +69,21 @@ error OperatorNotJailed(address operator);
 error NothingToClaim(address operator);
 /// `operator` has no stake to slash.
 error NothingToSlash(address operator);
-/// A slash share over the maximum, or a challenger share over 100%.
+/// A slash share of zero or over the maximum, or a challenger share over
+/// 100%.
 error InvalidSlashShares(uint256 slashBps, uint256 challengerBps);
-/// The unbonding period must be longer than the dispute horizon.
+/// The unbonding period must be longer than the dispute horizon and at
+/// most a year.
 error UnbondingTooShort(uint64 unbondingPeriod, uint64 disputeHorizon);
+/// GENE's minter is `minter`, not this program, so emissions could not be
+/// minted.
+error NotGeneMinter(address minter);
+/// The role `role` cannot be the zero address (the arbiter must exist: it
+/// alone unjails).
+error ZeroRole(bytes32 role);
+/// A minimum stake of `minStake` would let an eligible operator escape a
+/// slash of `slashBps`: the slash would round to nothing.
+error MinStakeTooLow(uint256 minStake, uint256 slashBps);
 /// GENE's cap is too large for the 1e36-scaled emission accumulator.
 error UnsupportedCap(uint256 cap);
 /// An arithmetic result does not fit in 256 bits (unreachable with a

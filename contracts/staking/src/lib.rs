@@ -52,6 +52,8 @@ const PRECISION: U256 =
     uint!(1_000_000_000_000_000_000_000_000_000_000_000_000_U256);
 /// No slash takes more than half of an operator's stake.
 pub const MAX_SLASH_BPS: u16 = 5_000;
+/// The longest unbonding period: a year.
+pub const MAX_UNBONDING: u64 = 365 * 24 * 3600;
 
 // Events and errors live in `abi.sol`, which the exported ABI repeats with
 // parameter names (the SDK's export lists neither events nor those names).
@@ -87,6 +89,12 @@ pub enum Error {
     InvalidSlashShares(InvalidSlashShares),
     /// See [`UnbondingTooShort`].
     UnbondingTooShort(UnbondingTooShort),
+    /// See [`NotGeneMinter`].
+    NotGeneMinter(NotGeneMinter),
+    /// See [`ZeroRole`].
+    ZeroRole(ZeroRole),
+    /// See [`MinStakeTooLow`].
+    MinStakeTooLow(MinStakeTooLow),
     /// See [`UnsupportedCap`].
     UnsupportedCap(UnsupportedCap),
     /// See [`ArithmeticOverflow`].
@@ -191,6 +199,8 @@ impl Staking {
     ///
     /// # Errors
     /// [`NotDeployer`], [`UnbondingTooShort`], [`InvalidSlashShares`],
+    /// [`MinStakeTooLow`], [`ZeroRole`] for a zero arbiter,
+    /// [`NotGeneMinter`] unless GENE names this program its minter,
     /// [`UnsupportedCap`].
     #[allow(clippy::too_many_arguments)]
     pub fn initialize(
@@ -210,6 +220,12 @@ impl Staking {
         }
         check_unbonding(unbonding_period, dispute_horizon)?;
         check_slash_shares(slash_bps, challenger_bps)?;
+        check_min_stake(min_stake, slash_bps)?;
+        check_arbiter(arbiter)?;
+        let minter = IGene::new(gene).minter(&*self).map_err(Revert::bubble)?;
+        if minter != self.vm().contract_address() {
+            return Err(Error::NotGeneMinter(NotGeneMinter { minter }).into());
+        }
         // Emissions never exceed the cap, so a cap that fits the scaled
         // accumulator keeps every accrual, payout and carry within 256 bits.
         let cap = IGene::new(gene).cap(&*self).map_err(Revert::bubble)?;
@@ -368,6 +384,12 @@ impl Staking {
         self.settle(operator)?;
         let op = self.operators.get(operator);
         let (stake, unbonding) = (op.stake.get(), op.unbonding.get());
+        // A challenger reward paid to this program would be stuck here.
+        let challenger = if challenger == self.vm().contract_address() {
+            Address::ZERO
+        } else {
+            challenger
+        };
         let bps = U256::from(BPS);
         // slash_bps <= MAX_SLASH_BPS < BPS, so amount <= stake + unbonding.
         let amount =
@@ -487,7 +509,7 @@ impl Staking {
         self.emissions_reserve.get()
     }
 
-    /// The reward-per-token accumulator, scaled by 1e18.
+    /// The reward-per-token accumulator, scaled by 1e36.
     pub fn reward_per_token(&self) -> U256 {
         self.reward_per_token.get()
     }
@@ -533,12 +555,15 @@ impl Staking {
         (self.slash_bps.get(), self.challenger_bps.get())
     }
 
-    /// Sets the minimum stake. Owner only. Emits [`ParameterChanged`].
+    /// Sets the minimum stake, which must be large enough that a slash of
+    /// an eligible operator takes something. Owner only. Emits
+    /// [`ParameterChanged`].
     ///
     /// # Errors
-    /// `OwnableUnauthorizedAccount`.
+    /// `OwnableUnauthorizedAccount`, [`MinStakeTooLow`].
     pub fn set_min_stake(&mut self, min_stake: U256) -> Result<()> {
         self.ownable.only_owner().map_err(Error::from)?;
+        check_min_stake(min_stake, self.slash_bps.get())?;
         let previous = self.min_stake.get();
         self.min_stake.set(min_stake);
         self.changed(key("minStake"), previous, min_stake);
@@ -594,7 +619,8 @@ impl Staking {
     /// [`ParameterChanged`].
     ///
     /// # Errors
-    /// `OwnableUnauthorizedAccount`, [`InvalidSlashShares`].
+    /// `OwnableUnauthorizedAccount`, [`InvalidSlashShares`],
+    /// [`MinStakeTooLow`].
     pub fn set_slash_shares(
         &mut self,
         slash_bps: U256,
@@ -602,6 +628,7 @@ impl Staking {
     ) -> Result<()> {
         self.ownable.only_owner().map_err(Error::from)?;
         check_slash_shares(slash_bps, challenger_bps)?;
+        check_min_stake(self.min_stake.get(), slash_bps)?;
         let (previous_slash, previous_challenger) = self.slash_shares();
         self.slash_bps.set(slash_bps);
         self.challenger_bps.set(challenger_bps);
@@ -624,13 +651,14 @@ impl Staking {
         Ok(())
     }
 
-    /// Names the arbiter, which may slash and unjail. Owner only. Emits
-    /// [`RoleChanged`].
+    /// Names the arbiter, which may slash and unjail; never zero, or jailed
+    /// stake could never leave. Owner only. Emits [`RoleChanged`].
     ///
     /// # Errors
-    /// `OwnableUnauthorizedAccount`.
+    /// `OwnableUnauthorizedAccount`, [`ZeroRole`].
     pub fn set_arbiter(&mut self, arbiter: Address) -> Result<()> {
         self.ownable.only_owner().map_err(Error::from)?;
+        check_arbiter(arbiter)?;
         let previous = self.arbiter.get();
         self.arbiter.set(arbiter);
         let role = key("arbiter");
@@ -789,7 +817,7 @@ fn nonzero(amount: U256) -> Result<(), Error> {
 }
 
 fn check_unbonding(unbonding: u64, horizon: u64) -> Result<(), Error> {
-    if unbonding <= horizon {
+    if unbonding <= horizon || unbonding > MAX_UNBONDING {
         let e = UnbondingTooShort {
             unbondingPeriod: unbonding,
             disputeHorizon: horizon,
@@ -799,8 +827,28 @@ fn check_unbonding(unbonding: u64, horizon: u64) -> Result<(), Error> {
     Ok(())
 }
 
+fn check_arbiter(arbiter: Address) -> Result<(), Error> {
+    if arbiter.is_zero() {
+        return Err(Error::ZeroRole(ZeroRole { role: key("arbiter") }));
+    }
+    Ok(())
+}
+
+/// An eligible operator must lose at least one wei to a slash.
+fn check_min_stake(min_stake: U256, slash_bps: U256) -> Result<(), Error> {
+    let taken = min_stake.saturating_mul(slash_bps) / U256::from(BPS);
+    if taken.is_zero() {
+        let e = MinStakeTooLow { minStake: min_stake, slashBps: slash_bps };
+        return Err(Error::MinStakeTooLow(e));
+    }
+    Ok(())
+}
+
 fn check_slash_shares(slash: U256, challenger: U256) -> Result<(), Error> {
-    if slash > U256::from(MAX_SLASH_BPS) || challenger > U256::from(BPS) {
+    if slash.is_zero()
+        || slash > U256::from(MAX_SLASH_BPS)
+        || challenger > U256::from(BPS)
+    {
         let e =
             InvalidSlashShares { slashBps: slash, challengerBps: challenger };
         return Err(Error::InvalidSlashShares(e));

@@ -55,6 +55,25 @@ fn setup(
         .motsu_unwrap();
 }
 
+/// GENE initialised by `owner` with `staking` as its minter.
+fn init_gene(
+    token: &Contract<Gene>,
+    staking: &Contract<Staking>,
+    owner: Address,
+) {
+    token.sender(owner).deployed_by(owner);
+    token
+        .sender(owner)
+        .initialize(
+            "GENE".into(),
+            "GENE".into(),
+            CAP,
+            INITIAL,
+            staking.address(),
+        )
+        .motsu_unwrap();
+}
+
 /// Gives `operator` `amount` GENE and lets staking pull it.
 fn fund(
     token: &Contract<Gene>,
@@ -116,6 +135,7 @@ fn initialize_rejects_anyone_but_the_deployer_and_a_second_call(
     owner: Address,
     mallory: Address,
 ) {
+    init_gene(&token, &staking, owner);
     staking.sender(owner).deployed_by(owner);
     let call = |who: Address| {
         staking.sender(who).initialize(
@@ -178,6 +198,71 @@ fn initialize_rejects_a_slash_over_the_maximum(
         CHALLENGER_BPS,
     ));
     assert!(matches!(err, Error::InvalidSlashShares(_)));
+}
+
+#[motsu::test]
+fn initialize_requires_staking_to_be_genes_minter(
+    token: Contract<Gene>,
+    staking: Contract<Staking>,
+    owner: Address,
+) {
+    token.sender(owner).deployed_by(owner);
+    token
+        .sender(owner)
+        .initialize("GENE".into(), "GENE".into(), CAP, INITIAL, owner)
+        .motsu_unwrap();
+    staking.sender(owner).deployed_by(owner);
+    let err = own(staking.sender(owner).initialize(
+        token.address(),
+        owner,
+        MIN_STAKE,
+        UNBONDING,
+        HORIZON,
+        RATE,
+        SLASH_BPS,
+        CHALLENGER_BPS,
+    ));
+    assert!(
+        matches!(err, Error::NotGeneMinter(NotGeneMinter { minter }) if minter == owner)
+    );
+}
+
+#[motsu::test]
+fn initialize_rejects_a_zero_arbiter_and_a_minimum_a_slash_cannot_touch(
+    token: Contract<Gene>,
+    staking: Contract<Staking>,
+    owner: Address,
+) {
+    init_gene(&token, &staking, owner);
+    staking.sender(owner).deployed_by(owner);
+    let init = |arbiter: Address, min: U256, slash: U256| {
+        staking.sender(owner).initialize(
+            token.address(),
+            arbiter,
+            min,
+            UNBONDING,
+            HORIZON,
+            RATE,
+            slash,
+            CHALLENGER_BPS,
+        )
+    };
+    assert!(matches!(
+        own(init(Address::ZERO, MIN_STAKE, SLASH_BPS)),
+        Error::ZeroRole(_)
+    ));
+    // 10% of 9 wei rounds to nothing: such an operator could not be slashed.
+    let err = own(init(owner, U256::from(9), SLASH_BPS));
+    assert!(matches!(
+        err,
+        Error::MinStakeTooLow(MinStakeTooLow { minStake, slashBps })
+            if minStake == U256::from(9) && slashBps == SLASH_BPS
+    ));
+    assert!(matches!(
+        own(init(owner, MIN_STAKE, U256::ZERO)),
+        Error::InvalidSlashShares(_)
+    ));
+    init(owner, U256::from(10), SLASH_BPS).motsu_unwrap();
 }
 
 #[motsu::test]
@@ -496,6 +581,26 @@ fn slash_reaches_unbonding_stake_and_burns_all_without_a_challenger(
 }
 
 #[motsu::test]
+fn a_challenger_reward_to_the_program_itself_is_burned(
+    token: Contract<Gene>,
+    staking: Contract<Staking>,
+    owner: Address,
+    op: Address,
+) {
+    setup(&token, &staking, owner, owner);
+    staking.sender(owner).set_reward_rate(U256::ZERO).motsu_unwrap();
+    stake(&token, &staking, owner, op, gene(1000));
+    staking.sender(owner).slash(op, staking.address()).motsu_unwrap();
+    let s = staking.sender(owner);
+    let held = token.sender(owner).balance_of(staking.address());
+    assert_eq!(
+        held,
+        s.total_staked() + s.total_unbonding() + s.emissions_reserve()
+    );
+    assert_eq!(held, gene(900));
+}
+
+#[motsu::test]
 fn slash_by_anyone_else_fails(
     token: Contract<Gene>,
     staking: Contract<Staking>,
@@ -617,6 +722,36 @@ fn setters_keep_unbonding_longer_than_the_horizon(
         .sender(owner)
         .set_slash_shares(U256::from(1), U256::from(BPS + 1)));
     assert!(matches!(err, Error::InvalidSlashShares(_)));
+    let err =
+        own(staking.sender(owner).set_slash_shares(U256::ZERO, U256::ZERO));
+    assert!(matches!(err, Error::InvalidSlashShares(_)));
+    let err =
+        own(staking.sender(owner).set_unbonding_period(MAX_UNBONDING + 1));
+    assert!(matches!(err, Error::UnbondingTooShort(_)));
+    let err = own(staking.sender(owner).set_min_stake(U256::from(9)));
+    assert!(matches!(err, Error::MinStakeTooLow(_)));
+    let err = own(staking.sender(owner).set_arbiter(Address::ZERO));
+    assert!(
+        matches!(err, Error::ZeroRole(ZeroRole { role }) if role == key("arbiter"))
+    );
+}
+
+#[motsu::test]
+fn a_slash_share_that_rounds_the_minimum_to_nothing_is_refused(
+    token: Contract<Gene>,
+    staking: Contract<Staking>,
+    owner: Address,
+) {
+    setup(&token, &staking, owner, owner);
+    staking.sender(owner).set_min_stake(U256::from(100)).motsu_unwrap();
+    // 0.01% of 100 wei is nothing.
+    let err =
+        own(staking.sender(owner).set_slash_shares(U256::from(1), U256::ZERO));
+    assert!(matches!(err, Error::MinStakeTooLow(_)));
+    staking
+        .sender(owner)
+        .set_slash_shares(U256::from(100), U256::ZERO)
+        .motsu_unwrap();
 }
 
 #[motsu::test]
