@@ -26,7 +26,7 @@
 //! operator must leave it out of the answer and the count.
 //! Status: work in progress (issue 3). The program builds to 26.4 KB
 //! compressed, over Stylus's 24 KiB limit, so scripts/build-contracts.sh
-//! does not deploy it yet and it has no tests yet.
+//! does not build it for deployment yet; its motsu lifecycle tests run.
 #![cfg_attr(not(any(test, feature = "export-abi")), no_main)]
 // The SDK's generated `user_entrypoint` export carries no doc comment.
 #![cfg_attr(target_arch = "wasm32", allow(missing_docs))]

@@ -1,1 +1,683 @@
+use alloy_primitives::{uint, Address, B256, U256};
+use motsu::prelude::*;
+use strand_common::clock;
+use strand_datasets::Datasets;
+use strand_gene::Gene;
+use strand_staking::Staking;
 
+use super::*;
+
+const GENE: U256 = uint!(1_000_000_000_000_000_000_U256);
+const CAP: U256 = uint!(10_000_000_000_000_000_000_000_000_U256);
+const INITIAL: U256 = uint!(1_000_000_000_000_000_000_000_000_U256);
+const DAY: u64 = 24 * 3600;
+const SPEC: &[u8] =
+    b"{\"kind\":\"carrier_count\",\"chrom\":\"2\",\"pos\":12345,\"alt\":\"G\"}";
+
+fn gene(n: u64) -> U256 {
+    GENE * U256::from(n)
+}
+
+/// The four programs wired as deployment wires them, plus the accounts.
+struct World {
+    token: Contract<Gene>,
+    staking: Contract<Staking>,
+    registry: Contract<Datasets>,
+    ledger: Contract<Ledger>,
+    admin: Address,
+    arbiter: Address,
+    treasury: Address,
+    operator: Address,
+    researcher: Address,
+}
+
+impl World {
+    fn new() -> Self {
+        let w = World {
+            token: Contract::new(),
+            staking: Contract::new(),
+            registry: Contract::new(),
+            ledger: Contract::new(),
+            admin: Address::repeat_byte(0xad),
+            arbiter: Address::repeat_byte(0xab),
+            treasury: Address::repeat_byte(0x7e),
+            operator: Address::repeat_byte(0x0b),
+            researcher: Address::repeat_byte(0x5e),
+        };
+        let admin = w.admin;
+        w.token.sender(admin).deployed_by(admin);
+        w.token
+            .sender(admin)
+            .initialize(
+                "GENE".into(),
+                "GENE".into(),
+                CAP,
+                INITIAL,
+                w.staking.address(),
+            )
+            .motsu_unwrap();
+        w.staking.sender(admin).deployed_by(admin);
+        w.staking
+            .sender(admin)
+            .initialize(
+                w.token.address(),
+                w.arbiter,
+                gene(1000),
+                14 * DAY,
+                7 * DAY,
+                U256::ZERO,
+                U256::from(1_000),
+                U256::from(5_000),
+            )
+            .motsu_unwrap();
+        w.staking.sender(admin).set_ledger(w.ledger.address()).motsu_unwrap();
+        w.ledger.sender(admin).deployed_by(admin);
+        w.ledger
+            .sender(admin)
+            .initialize(
+                w.token.address(),
+                w.staking.address(),
+                w.registry.address(),
+                w.arbiter,
+                w.treasury,
+                U256::from(500),
+                U256::from(100),
+                gene(1),
+                gene(10),
+                DAY,
+                2 * DAY,
+            )
+            .motsu_unwrap();
+        // The operator stakes the minimum; the researcher holds 10k GENE
+        // and lets the ledger pull it.
+        w.fund(w.operator, gene(1000), w.staking.address());
+        w.staking.sender(w.operator).stake(gene(1000)).motsu_unwrap();
+        w.fund(w.researcher, gene(10_000), w.ledger.address());
+        w
+    }
+
+    fn fund(&self, who: Address, amount: U256, spender: Address) {
+        self.token.sender(self.admin).transfer(who, amount).motsu_unwrap();
+        self.token.sender(who).approve(spender, amount).motsu_unwrap();
+    }
+
+    fn balance(&self, who: Address) -> U256 {
+        self.token.sender(who).balance_of(who)
+    }
+
+    fn held(&self) -> U256 {
+        self.token.sender(self.admin).balance_of(self.ledger.address())
+    }
+
+    /// `n` owners, each with one dataset held by the operator.
+    fn owners(&self, n: u8) -> Vec<(Address, u64)> {
+        (1..=n)
+            .map(|i| {
+                let owner = Address::repeat_byte(0x40 + i);
+                let id = self
+                    .registry
+                    .sender(owner)
+                    .register(B256::repeat_byte(i), self.operator)
+                    .motsu_unwrap();
+                (owner, id)
+            })
+            .collect()
+    }
+
+    /// A query for up to 5 consents at 10 GENE, at least 2, consent for
+    /// 1000 s, result by 5000 s from now.
+    fn submit(&self) -> u64 {
+        self.submit_with(5, 2, gene(10))
+    }
+
+    fn submit_with(&self, max: u32, min: u32, reward: U256) -> u64 {
+        let now = clock::now();
+        self.ledger
+            .sender(self.researcher)
+            .submit_query(
+                stylus_sdk::crypto::keccak(SPEC),
+                SPEC.to_vec().into(),
+                "HMB".into(),
+                self.operator,
+                reward,
+                max,
+                min,
+                now + 1000,
+                now + 5000,
+                vec![0xaa; 32].into(),
+                U256::ZERO,
+                0,
+                B256::ZERO,
+                B256::ZERO,
+            )
+            .motsu_unwrap()
+    }
+
+    fn post(&self, query: u64, used: u32) -> Result<()> {
+        self.ledger.sender(self.operator).post_result(
+            query,
+            B256::repeat_byte(0xc0),
+            used,
+            vec![1, 2, 3].into(),
+        )
+    }
+}
+
+fn own<T: core::fmt::Debug>(r: Result<T>) -> Error {
+    match r.motsu_unwrap_err() {
+        Revert::Own(e) => e,
+        Revert::Bubble(data) => {
+            panic!("expected own error, got bubbled {data:?}")
+        }
+    }
+}
+
+#[test]
+fn a_whole_query_pays_owners_operator_treasury_and_refunds_the_rest() {
+    let _p = deploy_precompiles();
+    let w = World::new();
+    let owners = w.owners(4);
+    let before = w.balance(w.researcher);
+    let q = w.submit();
+    // 5 x 10 GENE rewards, 5% operator fee, 1% protocol fee.
+    assert_eq!(w.held(), gene(53));
+    assert_eq!(w.balance(w.researcher), before - gene(53));
+    w.ledger.assert_emitted(&QuerySubmitted {
+        id: q,
+        researcher: w.researcher,
+        operator: w.operator,
+        specHash: stylus_sdk::crypto::keccak(SPEC),
+        spec: SPEC.to_vec().into(),
+        purpose: "HMB".into(),
+        rewardPerConsent: gene(10),
+        maxConsents: 5,
+        minConsents: 2,
+        consentDeadline: clock::now() + 1000,
+        resultDeadline: clock::now() + 5000,
+        researcherKey: vec![0xaa; 32].into(),
+        escrow: gene(53),
+        operatorFee: gene(5) / U256::from(2),
+        protocolFee: gene(1) / U256::from(2),
+    });
+
+    for &(owner, dataset) in &owners[..3] {
+        w.ledger.sender(owner).approve(q, dataset).motsu_unwrap();
+    }
+    w.ledger.sender(owners[3].0).deny(q, owners[3].1).motsu_unwrap();
+    assert_eq!(
+        w.ledger.sender(w.admin).consent(q, owners[3].1),
+        (decision::DENY, false)
+    );
+    assert_eq!(w.ledger.sender(w.admin).query(q).4, 3);
+
+    clock::advance(1000);
+    w.post(q, 3).motsu_unwrap();
+    clock::advance(DAY);
+    let op_before = w.balance(w.operator);
+    let researcher_before = w.balance(w.researcher);
+    w.ledger.sender(w.admin).finalize(q).motsu_unwrap();
+    assert_eq!(w.balance(w.operator), op_before + gene(5) / U256::from(2));
+    assert_eq!(w.balance(w.treasury), gene(1) / U256::from(2));
+    assert_eq!(w.balance(w.researcher), researcher_before + gene(20));
+    assert_eq!(w.held(), gene(30));
+    let (_, _, state, _, _, used, escrow, pool) =
+        w.ledger.sender(w.admin).query(q);
+    assert_eq!(
+        (state, used, escrow, pool),
+        (state::FINALIZED, 3, U256::ZERO, gene(30))
+    );
+
+    for &(owner, dataset) in &owners[..3] {
+        let paid =
+            w.ledger.sender(owner).claim(vec![q], vec![dataset]).motsu_unwrap();
+        assert_eq!(paid, gene(10));
+        assert_eq!(w.balance(owner), gene(10));
+    }
+    assert_eq!(w.held(), U256::ZERO);
+    let (owner, dataset) = owners[0];
+    let err = own(w.ledger.sender(owner).claim(vec![q], vec![dataset]));
+    assert!(matches!(err, Error::AlreadyClaimed(_)));
+    let (owner, dataset) = owners[3];
+    let err = own(w.ledger.sender(owner).claim(vec![q], vec![dataset]));
+    assert!(matches!(err, Error::NotApproved(_)));
+}
+
+#[test]
+fn revoked_consent_is_not_counted_and_revoking_without_approval_fails() {
+    let _p = deploy_precompiles();
+    let w = World::new();
+    let owners = w.owners(2);
+    let q = w.submit();
+    let (alice, a) = owners[0];
+    let err = own(w.ledger.sender(alice).revoke(q, a));
+    assert!(
+        matches!(err, Error::NotApproved(NotApproved { query, dataset }) if query == q && dataset == a)
+    );
+    w.ledger.sender(alice).approve(q, a).motsu_unwrap();
+    w.ledger.sender(owners[1].0).approve(q, owners[1].1).motsu_unwrap();
+    w.ledger.sender(alice).revoke(q, a).motsu_unwrap();
+    assert_eq!(w.ledger.sender(alice).query(q).4, 1);
+    w.ledger.assert_emitted(&ConsentDecided {
+        query: q,
+        dataset: a,
+        owner: alice,
+        decision: decision::REVOKE,
+        at: clock::now(),
+        approvals: 1,
+    });
+    clock::advance(1000);
+    // One approval left, below the minimum of two.
+    let err = own(w.post(q, 2));
+    assert!(matches!(err, Error::InvalidConsentCount(_)));
+    let err = own(w.post(q, 1));
+    assert!(matches!(
+        err,
+        Error::InvalidConsentCount(InvalidConsentCount {
+            consentsUsed: 1,
+            minConsents: 2,
+            approvals: 1,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn approvals_stop_at_the_maximum() {
+    let _p = deploy_precompiles();
+    let w = World::new();
+    let owners = w.owners(3);
+    let q = w.submit_with(2, 1, gene(10));
+    w.ledger.sender(owners[0].0).approve(q, owners[0].1).motsu_unwrap();
+    w.ledger.sender(owners[1].0).approve(q, owners[1].1).motsu_unwrap();
+    let err = own(w.ledger.sender(owners[2].0).approve(q, owners[2].1));
+    assert!(matches!(err, Error::QueryFull(QueryFull { maxConsents: 2, .. })));
+    // Approving twice does not count twice.
+    w.ledger.sender(owners[0].0).approve(q, owners[0].1).motsu_unwrap();
+    assert_eq!(w.ledger.sender(w.admin).query(q).4, 2);
+}
+
+#[test]
+fn consent_needs_the_datasets_owner_and_the_querys_operator() {
+    let _p = deploy_precompiles();
+    let w = World::new();
+    let owners = w.owners(1);
+    let (alice, a) = owners[0];
+    let q = w.submit();
+    let mallory = Address::repeat_byte(0x66);
+    let err = own(w.ledger.sender(mallory).approve(q, a));
+    assert!(
+        matches!(err, Error::NotDatasetOwner(NotDatasetOwner { caller, .. }) if caller == mallory)
+    );
+    let err = own(w.ledger.sender(alice).approve(q, 99));
+    assert!(matches!(
+        err,
+        Error::UnknownDataset(UnknownDataset { dataset: 99 })
+    ));
+    let err = own(w.ledger.sender(alice).approve(77, a));
+    assert!(matches!(err, Error::UnknownQuery(UnknownQuery { query: 77 })));
+    let elsewhere = w
+        .registry
+        .sender(alice)
+        .register(B256::repeat_byte(9), Address::repeat_byte(0x99))
+        .motsu_unwrap();
+    let err = own(w.ledger.sender(alice).approve(q, elsewhere));
+    assert!(matches!(err, Error::WrongOperator(_)));
+    w.registry.sender(alice).deactivate(a).motsu_unwrap();
+    let err = own(w.ledger.sender(alice).approve(q, a));
+    assert!(
+        matches!(err, Error::DatasetInactive(DatasetInactive { dataset }) if dataset == a)
+    );
+}
+
+#[test]
+fn a_dataset_deactivated_before_the_answer_is_not_paid() {
+    let _p = deploy_precompiles();
+    let w = World::new();
+    let owners = w.owners(3);
+    let q = w.submit();
+    for &(owner, dataset) in &owners {
+        w.ledger.sender(owner).approve(q, dataset).motsu_unwrap();
+    }
+    w.registry.sender(owners[2].0).deactivate(owners[2].1).motsu_unwrap();
+    clock::advance(1000);
+    w.post(q, 2).motsu_unwrap();
+    clock::advance(DAY);
+    w.ledger.sender(w.admin).finalize(q).motsu_unwrap();
+    let (owner, dataset) = owners[2];
+    let err = own(w.ledger.sender(owner).claim(vec![q], vec![dataset]));
+    assert!(matches!(err, Error::NotApproved(_)));
+    let paid = w
+        .ledger
+        .sender(owners[0].0)
+        .claim(vec![q], vec![owners[0].1])
+        .motsu_unwrap();
+    assert_eq!(paid, gene(10));
+}
+
+#[test]
+fn claims_stop_at_the_consents_used() {
+    let _p = deploy_precompiles();
+    let w = World::new();
+    let owners = w.owners(3);
+    let q = w.submit();
+    for &(owner, dataset) in &owners {
+        w.ledger.sender(owner).approve(q, dataset).motsu_unwrap();
+    }
+    clock::advance(1000);
+    w.post(q, 2).motsu_unwrap();
+    clock::advance(DAY);
+    w.ledger.sender(w.admin).finalize(q).motsu_unwrap();
+    for &(owner, dataset) in &owners[..2] {
+        w.ledger.sender(owner).claim(vec![q], vec![dataset]).motsu_unwrap();
+    }
+    let err =
+        own(w.ledger.sender(owners[2].0).claim(vec![q], vec![owners[2].1]));
+    assert!(
+        matches!(err, Error::RewardsExhausted(RewardsExhausted { query }) if query == q)
+    );
+    assert_eq!(w.held(), U256::ZERO);
+}
+
+#[test]
+fn results_only_from_the_operator_between_the_deadlines() {
+    let _p = deploy_precompiles();
+    let w = World::new();
+    let owners = w.owners(2);
+    let q = w.submit();
+    for &(owner, dataset) in &owners {
+        w.ledger.sender(owner).approve(q, dataset).motsu_unwrap();
+    }
+    let err = own(w.post(q, 2));
+    assert!(matches!(err, Error::OutsideWindow(_)));
+    clock::advance(1000);
+    let err = own(w.ledger.sender(w.researcher).post_result(
+        q,
+        B256::ZERO,
+        2,
+        vec![].into(),
+    ));
+    assert!(matches!(err, Error::NotQueryOperator(_)));
+    clock::advance(4001);
+    let err = own(w.post(q, 2));
+    assert!(
+        matches!(err, Error::OutsideWindow(OutsideWindow { query, .. }) if query == q)
+    );
+}
+
+#[test]
+fn an_unanswered_query_is_reclaimed_in_full_after_its_result_deadline() {
+    let _p = deploy_precompiles();
+    let w = World::new();
+    let before = w.balance(w.researcher);
+    let q = w.submit();
+    clock::advance(5000);
+    let err = own(w.ledger.sender(w.researcher).reclaim(q));
+    assert!(matches!(err, Error::OutsideWindow(_)));
+    clock::advance(1);
+    w.ledger.sender(w.researcher).reclaim(q).motsu_unwrap();
+    assert_eq!(w.balance(w.researcher), before);
+    assert_eq!(w.held(), U256::ZERO);
+    w.ledger.assert_emitted(&QueryReclaimed {
+        query: q,
+        researcher: w.researcher,
+        amount: gene(53),
+    });
+    let err = own(w.ledger.sender(w.researcher).reclaim(q));
+    assert!(matches!(
+        err,
+        Error::WrongQueryState(WrongQueryState { state: state::RECLAIMED, .. })
+    ));
+}
+
+/// A query answered with two consents and challenged by `challenger`.
+fn disputed(w: &World, challenger: Address) -> u64 {
+    let owners = w.owners(2);
+    let q = w.submit();
+    for &(owner, dataset) in &owners {
+        w.ledger.sender(owner).approve(q, dataset).motsu_unwrap();
+    }
+    clock::advance(1000);
+    w.post(q, 2).motsu_unwrap();
+    w.fund(challenger, gene(10), w.ledger.address());
+    w.ledger.sender(challenger).challenge(q).motsu_unwrap();
+    q
+}
+
+#[test]
+fn an_upheld_dispute_slashes_the_operator_and_refunds_the_researcher() {
+    let _p = deploy_precompiles();
+    let w = World::new();
+    let challenger = Address::repeat_byte(0xcc);
+    let before = w.balance(w.researcher);
+    let q = disputed(&w, challenger);
+    assert_eq!(w.held(), gene(63));
+    let err = own(w.ledger.sender(w.admin).resolve(q, true));
+    assert!(matches!(err, Error::NotArbiter(_)));
+    w.ledger.sender(w.arbiter).resolve(q, true).motsu_unwrap();
+    assert_eq!(w.balance(w.researcher), before);
+    // Bond back, plus half of the 10% slash of 1000 GENE.
+    assert_eq!(w.balance(challenger), gene(10) + gene(50));
+    assert_eq!(w.held(), U256::ZERO);
+    assert!(!w.staking.sender(w.admin).is_eligible(w.operator));
+    w.ledger.assert_emitted(&DisputeResolved {
+        query: q,
+        arbiter: w.arbiter,
+        upheld: true,
+        slashed: gene(100),
+        refund: gene(53),
+    });
+}
+
+#[test]
+fn a_rejected_dispute_pays_the_bond_to_the_operator_and_allows_no_second() {
+    let _p = deploy_precompiles();
+    let w = World::new();
+    let challenger = Address::repeat_byte(0xcc);
+    let q = disputed(&w, challenger);
+    let op_before = w.balance(w.operator);
+    w.ledger.sender(w.arbiter).resolve(q, false).motsu_unwrap();
+    assert_eq!(w.balance(w.operator), op_before + gene(10));
+    w.fund(challenger, gene(10), w.ledger.address());
+    let err = own(w.ledger.sender(challenger).challenge(q));
+    assert!(matches!(err, Error::WrongQueryState(_)));
+    clock::advance(DAY);
+    w.ledger.sender(w.admin).finalize(q).motsu_unwrap();
+    assert_eq!(w.held(), gene(20));
+}
+
+#[test]
+fn an_unjudged_dispute_lapses_and_returns_the_bond() {
+    let _p = deploy_precompiles();
+    let w = World::new();
+    let challenger = Address::repeat_byte(0xcc);
+    let q = disputed(&w, challenger);
+    let err = own(w.ledger.sender(w.admin).finalize(q));
+    assert!(matches!(err, Error::OutsideWindow(_)));
+    clock::advance(2 * DAY + 1);
+    let err = own(w.ledger.sender(w.arbiter).resolve(q, true));
+    assert!(matches!(err, Error::OutsideWindow(_)));
+    w.ledger.sender(w.admin).finalize(q).motsu_unwrap();
+    assert_eq!(w.balance(challenger), gene(10));
+    w.ledger.assert_emitted(&DisputeLapsed {
+        query: q,
+        challenger,
+        bond: gene(10),
+    });
+    assert_eq!(w.held(), gene(20));
+}
+
+#[test]
+fn challenges_close_with_the_window() {
+    let _p = deploy_precompiles();
+    let w = World::new();
+    let owners = w.owners(2);
+    let q = w.submit();
+    for &(owner, dataset) in &owners {
+        w.ledger.sender(owner).approve(q, dataset).motsu_unwrap();
+    }
+    clock::advance(1000);
+    w.post(q, 2).motsu_unwrap();
+    clock::advance(DAY);
+    let challenger = Address::repeat_byte(0xcc);
+    w.fund(challenger, gene(10), w.ledger.address());
+    let err = own(w.ledger.sender(challenger).challenge(q));
+    assert!(matches!(err, Error::OutsideWindow(_)));
+}
+
+#[test]
+fn a_jailed_or_unbonding_operator_can_neither_take_nor_answer_queries() {
+    let _p = deploy_precompiles();
+    let w = World::new();
+    let owners = w.owners(2);
+    let q = w.submit();
+    for &(owner, dataset) in &owners {
+        w.ledger.sender(owner).approve(q, dataset).motsu_unwrap();
+    }
+    w.staking.sender(w.operator).request_unstake(gene(1)).motsu_unwrap();
+    clock::advance(1000);
+    let err = own(w.post(q, 2));
+    assert!(matches!(err, Error::OperatorNotEligible(_)));
+    w.staking.sender(w.arbiter).slash(w.operator, Address::ZERO).motsu_unwrap();
+    let now = clock::now();
+    let err = own(w.ledger.sender(w.researcher).submit_query(
+        stylus_sdk::crypto::keccak(SPEC),
+        SPEC.to_vec().into(),
+        "HMB".into(),
+        w.operator,
+        gene(10),
+        5,
+        2,
+        now + 1000,
+        now + 5000,
+        vec![].into(),
+        U256::ZERO,
+        0,
+        B256::ZERO,
+        B256::ZERO,
+    ));
+    assert!(matches!(err, Error::OperatorNotEligible(_)));
+}
+
+#[test]
+fn submission_checks_every_term() {
+    let _p = deploy_precompiles();
+    let w = World::new();
+    let now = clock::now();
+    let submit = |hash: B256,
+                  purpose: &str,
+                  reward: U256,
+                  max: u32,
+                  min: u32,
+                  cd: u64,
+                  rd: u64| {
+        w.ledger.sender(w.researcher).submit_query(
+            hash,
+            SPEC.to_vec().into(),
+            purpose.into(),
+            w.operator,
+            reward,
+            max,
+            min,
+            cd,
+            rd,
+            vec![].into(),
+            U256::ZERO,
+            0,
+            B256::ZERO,
+            B256::ZERO,
+        )
+    };
+    let h = stylus_sdk::crypto::keccak(SPEC);
+    let ok = (gene(10), 5, 2, now + 10, now + 20);
+    let err = own(submit(B256::ZERO, "HMB", ok.0, ok.1, ok.2, ok.3, ok.4));
+    assert!(matches!(err, Error::SpecHashMismatch(_)));
+    for bad in ["", "XYZ", "HMBX", "DS:", "gru"] {
+        let err = own(submit(h, bad, ok.0, ok.1, ok.2, ok.3, ok.4));
+        assert!(matches!(err, Error::InvalidPurpose(_)), "{bad:?}");
+    }
+    for good in ["GRU", "DS:MONDO:0005148", "HMB-IRB", "POA", "NRES"] {
+        submit(h, good, ok.0, ok.1, ok.2, ok.3, ok.4).motsu_unwrap();
+    }
+    let err = own(submit(h, "HMB", ok.0, 2, 3, ok.3, ok.4));
+    assert!(matches!(err, Error::InvalidConsentBounds(_)));
+    let err = own(submit(h, "HMB", ok.0, 2, 0, ok.3, ok.4));
+    assert!(matches!(err, Error::InvalidConsentBounds(_)));
+    let err = own(submit(h, "HMB", ok.0, ok.1, ok.2, now, ok.4));
+    assert!(matches!(err, Error::InvalidDeadlines(_)));
+    let err = own(submit(h, "HMB", ok.0, ok.1, ok.2, ok.4, ok.4));
+    assert!(matches!(err, Error::InvalidDeadlines(_)));
+    let err = own(submit(h, "HMB", U256::from(1), 1, 1, ok.3, ok.4));
+    assert!(
+        matches!(err, Error::DustQuery(DustQuery { minimum, .. }) if minimum == gene(1))
+    );
+}
+
+#[test]
+fn configuration_is_for_the_owner_and_keeps_windows_inside_the_horizon() {
+    let _p = deploy_precompiles();
+    let w = World::new();
+    let configure =
+        |who: Address, fees: u64, challenge: u64, arbitration: u64| {
+            w.ledger.sender(who).configure(
+                w.arbiter,
+                w.treasury,
+                U256::from(fees),
+                U256::ZERO,
+                gene(1),
+                gene(10),
+                challenge,
+                arbitration,
+            )
+        };
+    assert!(matches!(
+        own(configure(w.researcher, 0, DAY, DAY)),
+        Error::UnauthorizedAccount(_)
+    ));
+    assert!(matches!(
+        own(configure(w.admin, 5_001, DAY, DAY)),
+        Error::InvalidParameter(_)
+    ));
+    assert!(matches!(
+        own(configure(w.admin, 0, 5 * DAY, 3 * DAY)),
+        Error::InvalidParameter(_)
+    ));
+    assert!(matches!(
+        own(configure(w.admin, 0, 0, DAY)),
+        Error::InvalidParameter(_)
+    ));
+    configure(w.admin, 200, 3 * DAY, 4 * DAY).motsu_unwrap();
+    assert_eq!(
+        w.ledger.sender(w.admin).parameters(),
+        (U256::from(200), U256::ZERO, gene(1), gene(10), 3 * DAY, 4 * DAY)
+    );
+}
+
+#[test]
+fn the_ledger_initialises_once_and_only_for_its_deployer() {
+    let _p = deploy_precompiles();
+    let w = World::new();
+    let err = own(w.ledger.sender(w.admin).initialize(
+        w.token.address(),
+        w.staking.address(),
+        w.registry.address(),
+        w.arbiter,
+        w.treasury,
+        U256::ZERO,
+        U256::ZERO,
+        U256::ZERO,
+        U256::ZERO,
+        DAY,
+        DAY,
+    ));
+    assert!(matches!(err, Error::NotDeployer(_)));
+    assert_eq!(
+        w.ledger.sender(w.admin).roles(),
+        (
+            w.token.address(),
+            w.staking.address(),
+            w.registry.address(),
+            w.arbiter,
+            w.treasury
+        )
+    );
+}
