@@ -681,3 +681,84 @@ fn the_ledger_initialises_once_and_only_for_its_deployer() {
         )
     );
 }
+
+/// Signs an EIP-2612 permit of GENE for `value` to the ledger.
+fn sign_permit(
+    w: &World,
+    owner: Account,
+    value: U256,
+    deadline: U256,
+) -> (u8, B256, B256) {
+    use alloy_signer::SignerSync;
+    use alloy_sol_types::SolValue;
+    let typehash = stylus_sdk::crypto::keccak(
+        b"Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)",
+    );
+    let nonce = w.token.sender(owner).nonces(owner.address());
+    let spender = w.ledger.address();
+    let fields = (typehash, owner.address(), spender, value, nonce, deadline);
+    let struct_hash = stylus_sdk::crypto::keccak(fields.abi_encode());
+    let domain = w.token.sender(owner).domain_separator();
+    let digest = stylus_sdk::crypto::keccak(
+        [&[0x19, 0x01][..], domain.as_slice(), struct_hash.as_slice()].concat(),
+    );
+    let sig = owner.signer().sign_hash_sync(&digest).expect("sign");
+    (27 + u8::from(sig.v()), sig.r().into(), sig.s().into())
+}
+
+#[test]
+fn a_permit_funds_the_query_in_one_call_even_when_front_run() {
+    let _p = deploy_precompiles();
+    let w = World::new();
+    let researcher = Account::from_seed("permit researcher");
+    w.token
+        .sender(w.admin)
+        .transfer(researcher.address(), gene(200))
+        .motsu_unwrap();
+    let deadline = U256::from(u64::MAX);
+    let now = clock::now();
+    let submit = |v: u8, r: B256, s: B256| {
+        w.ledger.sender(researcher).submit_query(
+            stylus_sdk::crypto::keccak(SPEC),
+            SPEC.to_vec().into(),
+            "GRU".into(),
+            w.operator,
+            gene(10),
+            5,
+            2,
+            now + 1000,
+            now + 5000,
+            vec![].into(),
+            deadline,
+            v,
+            r,
+            s,
+        )
+    };
+    // Plain case: no allowance beforehand, the permit provides it.
+    let (v, r, s) = sign_permit(&w, researcher, gene(53), deadline);
+    submit(v, r, s).motsu_unwrap();
+    assert_eq!(w.held(), gene(53));
+
+    // Front-run: someone submits the researcher's permit to GENE first.
+    let (v, r, s) = sign_permit(&w, researcher, gene(53), deadline);
+    let front_runner = Address::repeat_byte(0xf7);
+    w.token
+        .sender(front_runner)
+        .permit(
+            researcher.address(),
+            w.ledger.address(),
+            gene(53),
+            deadline,
+            v,
+            r,
+            s,
+        )
+        .motsu_unwrap();
+    submit(v, r, s).motsu_unwrap();
+    assert_eq!(w.held(), gene(106));
+
+    // A used permit with no allowance left fails with GENE's own error.
+    let err = submit(v, r, s).motsu_unwrap_err();
+    assert!(matches!(err, Revert::Bubble(data) if !data.is_empty()));
+}
