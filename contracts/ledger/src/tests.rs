@@ -762,3 +762,101 @@ fn a_permit_funds_the_query_in_one_call_even_when_front_run() {
     let err = submit(v, r, s).motsu_unwrap_err();
     assert!(matches!(err, Revert::Bubble(data) if !data.is_empty()));
 }
+
+#[derive(Debug, Clone)]
+enum Act {
+    Submit,
+    Decide(usize, usize, u8),
+    Wait(u64),
+    Post(usize, u32),
+    Challenge(usize),
+    Resolve(usize, bool),
+    Finalize(usize),
+    Reclaim(usize),
+    Claim(usize, usize),
+}
+
+fn act() -> impl proptest::strategy::Strategy<Value = Act> {
+    use proptest::prelude::*;
+    prop_oneof![
+        1 => Just(Act::Submit),
+        4 => (0..4usize, 0..3usize, 1..4u8).prop_map(|(o, q, d)| Act::Decide(o, q, d)),
+        2 => prop_oneof![Just(600u64), Just(DAY), Just(3 * DAY)].prop_map(Act::Wait),
+        2 => (0..3usize, 0..5u32).prop_map(|(q, n)| Act::Post(q, n)),
+        1 => (0..3usize).prop_map(Act::Challenge),
+        1 => (0..3usize, any::<bool>()).prop_map(|(q, u)| Act::Resolve(q, u)),
+        2 => (0..3usize).prop_map(Act::Finalize),
+        1 => (0..3usize).prop_map(Act::Reclaim),
+        3 => (0..4usize, 0..3usize).prop_map(|(o, q)| Act::Claim(o, q)),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(40))]
+
+    /// Over random lifecycles of up to three queries: the ledger holds
+    /// exactly its open obligations (escrow, owners' pools, bonds), a
+    /// settled query holds no escrow, no consent is paid twice, and GENE
+    /// moves between accounts without being created or lost (slashes only
+    /// burn).
+    #[test]
+    fn the_ledger_holds_exactly_what_it_owes(acts in proptest::collection::vec(act(), 1..40)) {
+        let _p = deploy_precompiles();
+        let w = World::new();
+        let owners = w.owners(4);
+        let challenger = Address::repeat_byte(0xcc);
+        w.fund(challenger, gene(1000), w.ledger.address());
+        let supply = w.token.sender(w.admin).total_supply();
+        let mut queries: Vec<u64> = Vec::new();
+        let mut paid = std::collections::HashSet::new();
+        for a in acts {
+            let q = |i: usize| queries.get(i).copied().unwrap_or(99);
+            match a {
+                Act::Submit if queries.len() < 3 => queries.push(w.submit()),
+                Act::Submit => {}
+                Act::Decide(o, i, d) => {
+                    let (owner, dataset) = owners[o];
+                    let mut l = w.ledger.sender(owner);
+                    let _ = match d {
+                        decision::APPROVE => l.approve(q(i), dataset),
+                        decision::DENY => l.deny(q(i), dataset),
+                        _ => l.revoke(q(i), dataset),
+                    };
+                }
+                Act::Wait(s) => clock::advance(s),
+                Act::Post(i, n) => { let _ = w.post(q(i), n); }
+                Act::Challenge(i) => { let _ = w.ledger.sender(challenger).challenge(q(i)); }
+                Act::Resolve(i, up) => { let _ = w.ledger.sender(w.arbiter).resolve(q(i), up); }
+                Act::Finalize(i) => { let _ = w.ledger.sender(w.admin).finalize(q(i)); }
+                Act::Reclaim(i) => { let _ = w.ledger.sender(w.researcher).reclaim(q(i)); }
+                Act::Claim(o, i) => {
+                    let (owner, dataset) = owners[o];
+                    if w.ledger.sender(owner).claim(vec![q(i)], vec![dataset]).is_ok() {
+                        proptest::prop_assert!(paid.insert((q(i), dataset)), "paid twice");
+                    }
+                }
+            }
+            let mut owed = U256::ZERO;
+            for &id in &queries {
+                let (_, _, state, _, _, _, escrow, pool) = w.ledger.sender(w.admin).query(id);
+                if matches!(state, state::FINALIZED | state::REFUNDED | state::RECLAIMED) {
+                    proptest::prop_assert_eq!(escrow, U256::ZERO);
+                }
+                owed += escrow + pool;
+                if state == state::DISPUTED {
+                    owed += gene(10);
+                }
+            }
+            proptest::prop_assert_eq!(w.held(), owed);
+            let burned = supply - w.token.sender(w.admin).total_supply();
+            let mut accounts = vec![
+                w.admin, w.arbiter, w.treasury, w.operator, w.researcher, challenger,
+                w.ledger.address(), w.staking.address(),
+            ];
+            accounts.extend(owners.iter().map(|&(o, _)| o));
+            let total: U256 =
+                accounts.iter().map(|&a| w.token.sender(a).balance_of(a)).sum();
+            proptest::prop_assert_eq!(total + burned, supply);
+        }
+    }
+}
