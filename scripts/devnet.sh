@@ -46,22 +46,36 @@ alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
 
 load_state() {
   ANVIL_PID="" PG_STARTED="" RPC_URL=""
-  # shellcheck disable=SC1090
-  [ -f "$STATE" ] && source "$STATE"
+  [ -f "$STATE" ] || return 0
+  # What `up` started is read back; a port set in the environment wins
+  # over the recorded one.
+  local v
+  v=$(sed -n 's/^PG_PORT=//p' "$STATE")
+  [ -z "${STRAND_PG_PORT:-}" ] && [ -n "$v" ] && PG_PORT=$v
+  v=$(sed -n 's/^ANVIL_PORT=//p' "$STATE")
+  [ -z "${STRAND_ANVIL_PORT:-}" ] && [ -n "$v" ] && ANVIL_PORT=$v
+  ANVIL_PID=$(sed -n 's/^ANVIL_PID=//p' "$STATE")
+  RPC_URL=$(sed -n 's/^RPC_URL=//p' "$STATE")
+  PG_STARTED=$(sed -n 's/^PG_STARTED=//p' "$STATE")
+  # A recorded PID is ours only while it is still arbos-anvil.
+  if [ -n "$ANVIL_PID" ] && ! tr '\0' ' ' <"/proc/$ANVIL_PID/cmdline" 2>/dev/null | grep anvil >/dev/null; then
+    ANVIL_PID=""
+  fi
   return 0
 }
 
+# Written as KEY=value lines for people and tools to read; never sourced.
 save_state() {
   mkdir -p "$DEVNET"
-  cat >"$STATE" <<EOF
-ANVIL_PID=$ANVIL_PID
-ANVIL_PORT=$ANVIL_PORT
-RPC_URL=$RPC_URL
-CHAIN_ID=$CHAIN_ID
-PG_STARTED=$PG_STARTED
-PG_PORT=$PG_PORT
-DATABASE_URL=postgres://strand@127.0.0.1:$PG_PORT/strand
-EOF
+  {
+    echo "ANVIL_PID=$ANVIL_PID"
+    echo "ANVIL_PORT=$ANVIL_PORT"
+    echo "RPC_URL=$RPC_URL"
+    echo "CHAIN_ID=$CHAIN_ID"
+    echo "PG_STARTED=$PG_STARTED"
+    echo "PG_PORT=$PG_PORT"
+    echo "DATABASE_URL=postgres://strand@127.0.0.1:$PG_PORT/strand"
+  } >"$STATE"
 }
 
 rpc_answers() {
@@ -89,8 +103,8 @@ start_anvil() {
     echo "chain: arbos-anvil already running (pid $ANVIL_PID) at $RPC_URL"
     return
   fi
-  local bin=${ANVIL_BIN:-$(command -v arbos-anvil || true)}
-  [ -n "$bin" ] && [ -x "$bin" ] || die "arbos-anvil not found: Strand needs a Stylus devnet. Install arbos-anvil with its installer arbos-foundryup (github.com/iosiro/arbos-foundry), name it with ANVIL_BIN, or point STRAND_RPC_URL at a Stylus chain."
+  local bin
+  bin=$(command -v "${ANVIL_BIN:-arbos-anvil}") || die "${ANVIL_BIN:-arbos-anvil} not found: Strand needs a Stylus devnet. Install arbos-anvil with its installer arbos-foundryup (github.com/iosiro/arbos-foundry), name it with ANVIL_BIN, or point STRAND_RPC_URL at a Stylus chain."
   mkdir -p "$DEVNET"
   RPC_URL="http://127.0.0.1:$ANVIL_PORT"
   rpc_answers "$RPC_URL" && die "something else already answers on port $ANVIL_PORT: stop it or set STRAND_ANVIL_PORT"
@@ -119,7 +133,7 @@ start_postgres() {
     return
   fi
   pg_as "$pg_ctl" -D "$PGDATA" -l "$PGDATA/server.log" -w -t 60 \
-    -o "-p $PG_PORT -k $PGDATA -c listen_addresses=127.0.0.1" start >/dev/null \
+    -o "-p $PG_PORT -k '$PGDATA' -c listen_addresses=127.0.0.1" start >/dev/null \
     || die "PostgreSQL did not start: see .devnet/pg/server.log"
   PG_STARTED=1
   save_state

@@ -11,6 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 check=false
 case "${1:-}" in
   --check) check=true ;;
+  -h | --help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   "") ;;
   *) die "usage: scripts/export-abi.sh [--check]" ;;
 esac

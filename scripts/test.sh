@@ -8,6 +8,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 command -v rustup >/dev/null || die "rustup not found: install Rust from rustup.rs"
 step "toolchains"
+ensure_system_packages
 rustup component add clippy rustfmt >/dev/null
 ensure_contract_toolchain
 ensure_npm_tools
