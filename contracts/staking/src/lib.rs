@@ -31,7 +31,7 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 
-use alloy_primitives::{uint, Address, B256, U256};
+use alloy_primitives::{uint, Address, B256, U256, U64};
 use alloy_sol_types::sol;
 use openzeppelin_stylus::{
     access::ownable::{self, Ownable},
@@ -141,6 +141,10 @@ fn add(a: U256, b: U256) -> Result<U256, Error> {
 
 fn sub(a: U256, b: U256) -> Result<U256, Error> {
     a.checked_sub(b).ok_or_else(overflow)
+}
+
+fn mul(a: U256, b: U256) -> Result<U256, Error> {
+    a.checked_mul(b).ok_or_else(overflow)
 }
 
 /// `a * b / d`, checked; `d` is never zero where this is called.
@@ -801,12 +805,6 @@ impl Staking {
     pub fn deployed_by(&mut self, deployer: Address) {
         self.deployer.set(deployer);
     }
-}
-
-type U64 = alloy_primitives::U64;
-
-fn mul(a: U256, b: U256) -> Result<U256, Error> {
-    a.checked_mul(b).ok_or_else(overflow)
 }
 
 fn nonzero(amount: U256) -> Result<(), Error> {
