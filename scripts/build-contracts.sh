@@ -14,10 +14,13 @@ ensure_contract_toolchain
 ensure_npm_tools
 
 step "building Stylus programs ($CONTRACT_TOOLCHAIN, release, wasm32)"
-crates=()
-for p in "${PROGRAMS[@]}"; do crates+=(-p "strand-${p%%:*}"); done
-(cd "$CONTRACTS" && cargo "+$CONTRACT_TOOLCHAIN" build --locked --release \
-  --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort "${crates[@]}")
+# One cargo run per program: built together, cargo would unify features, and
+# openzeppelin-stylus (GENE, staking) turns on alloy's WASM keccak, which
+# would then replace the host's keccak in the programs that do without it.
+for p in "${PROGRAMS[@]}"; do
+  (cd "$CONTRACTS" && cargo "+$CONTRACT_TOOLCHAIN" build --locked --release \
+    --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort -p "strand-${p%%:*}")
+done
 
 mkdir -p "$CONTRACTS/artifacts"
 artifacts=()

@@ -9,7 +9,7 @@ CONTRACTS="$STRAND_ROOT/contracts"
 CONTRACT_TOOLCHAIN=nightly-2026-05-20
 
 # Stylus programs: crate directory under contracts/ and ABI name.
-PROGRAMS=(gene:Gene staking:Staking datasets:Datasets)
+PROGRAMS=(gene:Gene staking:Staking datasets:Datasets ledger:Ledger)
 
 step() { printf '\n==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

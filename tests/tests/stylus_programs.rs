@@ -11,7 +11,7 @@ use strand_bindings::{
     gene::IGene::{self, IGeneErrors},
     staking::IStaking::{self, IStakingErrors},
 };
-use strand_e2e::{artifact, deploy, Devnet};
+use strand_e2e::{artifact, deploy, Confirm, Devnet};
 
 const UNBONDING: u64 = 14 * 24 * 3600;
 const HORIZON: u64 = 7 * 24 * 3600;
@@ -34,7 +34,7 @@ async fn deploy_and_initialise(admin: &DynProvider, admin_addr: Address) -> eyre
         )
         .send()
         .await?
-        .get_receipt()
+        .confirmed()
         .await?;
     IStaking::new(staking, admin)
         .initialize(
@@ -49,7 +49,7 @@ async fn deploy_and_initialise(admin: &DynProvider, admin_addr: Address) -> eyre
         )
         .send()
         .await?
-        .get_receipt()
+        .confirmed()
         .await?;
     Ok(Deployed { gene, staking })
 }
@@ -84,11 +84,11 @@ async fn programs_deploy_initialise_and_run_on_a_stylus_chain() -> eyre::Result<
     assert_eq!(gene.balanceOf(admin_addr).call().await?, parse_ether("1000000")?);
 
     // Stake through an allowance.
-    gene.transfer(op, parse_ether("5000")?).send().await?.get_receipt().await?;
+    gene.transfer(op, parse_ether("5000")?).send().await?.confirmed().await?;
     let gene_op = IGene::new(d.gene, &operator);
-    gene_op.approve(d.staking, parse_ether("2000")?).send().await?.get_receipt().await?;
+    gene_op.approve(d.staking, parse_ether("2000")?).send().await?.confirmed().await?;
     let staking_op = IStaking::new(d.staking, &operator);
-    staking_op.stake(parse_ether("2000")?).send().await?.get_receipt().await?;
+    staking_op.stake(parse_ether("2000")?).send().await?.confirmed().await?;
     assert!(staking_op.isEligible(op).call().await?);
     assert_eq!(gene.balanceOf(d.staking).call().await?, parse_ether("2000")?);
 
@@ -102,7 +102,7 @@ async fn programs_deploy_initialise_and_run_on_a_stylus_chain() -> eyre::Result<
     // Emissions: 0.001 GENE per second to the only staker.
     let before = gene.balanceOf(op).call().await?;
     admin.raw_request::<_, alloy::primitives::U256>("evm_increaseTime".into(), (1000,)).await?;
-    let receipt = staking_op.claimEmissions().send().await?.get_receipt().await?;
+    let receipt = staking_op.claimEmissions().send().await?.confirmed().await?;
     assert!(receipt.status());
     let earned = gene.balanceOf(op).call().await? - before;
     // 1000 s of travel plus the seconds the blocks themselves took.
@@ -113,7 +113,7 @@ async fn programs_deploy_initialise_and_run_on_a_stylus_chain() -> eyre::Result<
     let supply = gene.totalSupply().call().await?;
     let reserve = staking_op.emissionsReserve().call().await?;
     let challenger = Address::repeat_byte(0xcc);
-    IStaking::new(d.staking, &admin).slash(op, challenger).send().await?.get_receipt().await?;
+    IStaking::new(d.staking, &admin).slash(op, challenger).send().await?.confirmed().await?;
     let info = staking_op.operatorInfo(op).call().await?;
     assert_eq!((info._0, info._3), (parse_ether("1800")?, true));
     assert_eq!(gene.balanceOf(challenger).call().await?, parse_ether("100")?);

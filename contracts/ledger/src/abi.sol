@@ -114,5 +114,9 @@ error LengthMismatch(uint256 queries, uint256 datasets);
 /// A fee share over the maximum, or windows longer than the staking
 /// program's dispute horizon.
 error InvalidParameter(bytes32 name, uint256 value);
+/// `account` is not the owner.
+error OwnableUnauthorizedAccount(address account);
+/// Ownership cannot go to `owner` (the zero address).
+error OwnableInvalidOwner(address owner);
 /// An arithmetic result does not fit in 256 bits.
 error ArithmeticOverflow();

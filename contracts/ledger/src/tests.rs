@@ -682,6 +682,68 @@ fn the_ledger_initialises_once_and_only_for_its_deployer() {
     );
 }
 
+#[test]
+fn ownership_moves_only_from_the_owner_and_never_to_nobody() {
+    let _p = deploy_precompiles();
+    let w = World::new();
+    let err = own(w.ledger.sender(w.researcher).transfer_ownership(w.arbiter));
+    assert!(matches!(
+        err,
+        Error::UnauthorizedAccount(OwnableUnauthorizedAccount { account })
+            if account == w.researcher
+    ));
+    let err = own(w.ledger.sender(w.admin).transfer_ownership(Address::ZERO));
+    assert!(matches!(err, Error::InvalidOwner(_)));
+    w.ledger.sender(w.admin).transfer_ownership(w.arbiter).motsu_unwrap();
+    w.ledger.assert_emitted(&OwnershipTransferred {
+        previous_owner: w.admin,
+        new_owner: w.arbiter,
+    });
+    assert_eq!(w.ledger.sender(w.admin).owner(), w.arbiter);
+    let err = own(w.ledger.sender(w.admin).transfer_ownership(w.admin));
+    assert!(matches!(err, Error::UnauthorizedAccount(_)));
+}
+
+#[test]
+fn claims_need_one_dataset_per_query() {
+    let _p = deploy_precompiles();
+    let w = World::new();
+    let err = own(w.ledger.sender(w.researcher).claim(vec![1, 2], vec![1]));
+    assert!(matches!(
+        err,
+        Error::LengthMismatch(LengthMismatch { queries, datasets })
+            if queries == U256::from(2) && datasets == U256::from(1)
+    ));
+    let paid =
+        w.ledger.sender(w.researcher).claim(vec![], vec![]).motsu_unwrap();
+    assert_eq!(paid, U256::ZERO);
+}
+
+#[test]
+fn an_obligation_too_large_for_256_bits_is_refused() {
+    let _p = deploy_precompiles();
+    let w = World::new();
+    let now = clock::now();
+    let err = own(w.ledger.sender(w.researcher).submit_query(
+        stylus_sdk::crypto::keccak(SPEC),
+        SPEC.to_vec().into(),
+        "GRU".into(),
+        w.operator,
+        U256::MAX / U256::from(2),
+        3,
+        1,
+        now + 10,
+        now + 20,
+        vec![].into(),
+        U256::ZERO,
+        0,
+        B256::ZERO,
+        B256::ZERO,
+    ));
+    assert!(matches!(err, Error::ArithmeticOverflow(_)));
+    assert_eq!(w.ledger.sender(w.admin).query_count(), 0);
+}
+
 /// Signs an EIP-2612 permit of GENE for `value` to the ledger.
 fn sign_permit(
     w: &World,
@@ -858,5 +920,18 @@ proptest::proptest! {
                 accounts.iter().map(|&a| w.token.sender(a).balance_of(a)).sum();
             proptest::prop_assert_eq!(total + burned, supply);
         }
+    }
+}
+
+proptest::proptest! {
+    /// The ledger's short division agrees with ruint's for every divisor
+    /// it may meet.
+    #[test]
+    fn short_division_matches_ruint(
+        limbs in proptest::array::uniform4(proptest::prelude::any::<u64>()),
+        d in 1..=u32::MAX,
+    ) {
+        let x = U256::from_limbs(limbs);
+        proptest::prop_assert_eq!(div_small(x, d), x / U256::from(d));
     }
 }

@@ -28,3 +28,11 @@ pub mod datasets {
         "../../contracts/abi/Datasets.sol"
     );
 }
+
+/// The consent ledger: `ILedger` for calls, and its events and errors.
+pub mod ledger {
+    alloy::sol!(
+        #![sol(rpc, all_derives)]
+        "../../contracts/abi/Ledger.sol"
+    );
+}
