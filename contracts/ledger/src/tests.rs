@@ -355,6 +355,41 @@ fn a_dataset_deactivated_before_the_answer_is_not_paid() {
 }
 
 #[test]
+fn only_the_owner_claims_and_only_after_finalisation() {
+    let _p = deploy_precompiles();
+    let w = World::new();
+    let owners = w.owners(2);
+    let q = w.submit();
+    for &(owner, dataset) in &owners {
+        w.ledger.sender(owner).approve(q, dataset).motsu_unwrap();
+    }
+    clock::advance(1000);
+    w.post(q, 2).motsu_unwrap();
+    let (owner, dataset) = owners[0];
+    let err = own(w.ledger.sender(owner).claim(vec![q], vec![dataset]));
+    assert!(matches!(
+        err,
+        Error::WrongQueryState(WrongQueryState { state: state::ANSWERED, .. })
+    ));
+    clock::advance(DAY);
+    w.ledger.sender(w.admin).finalize(q).motsu_unwrap();
+    let mallory = Address::repeat_byte(0x66);
+    let err = own(w.ledger.sender(mallory).claim(vec![q], vec![dataset]));
+    assert!(matches!(
+        err,
+        Error::NotDatasetOwner(NotDatasetOwner { caller, .. }) if caller == mallory
+    ));
+    assert_eq!(w.balance(mallory), U256::ZERO);
+    // A batch fails whole: the second pair is not the caller's.
+    let err = own(w
+        .ledger
+        .sender(owner)
+        .claim(vec![q, q], vec![dataset, owners[1].1]));
+    assert!(matches!(err, Error::NotDatasetOwner(_)));
+    assert_eq!(w.ledger.sender(owner).consent(q, dataset), (1, false));
+}
+
+#[test]
 fn claims_stop_at_the_consents_used() {
     let _p = deploy_precompiles();
     let w = World::new();
