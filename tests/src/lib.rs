@@ -143,25 +143,4 @@ pub async fn deploy(provider: &DynProvider, wasm: &[u8]) -> eyre::Result<Address
     receipt.contract_address.ok_or_else(|| eyre!("deployment receipt has no contract address"))
 }
 
-/// A sent transaction that must succeed.
-pub trait Confirm {
-    /// Waits for the receipt and fails, naming the transaction, if it
-    /// reverted.
-    fn confirmed(
-        self,
-    ) -> impl std::future::Future<Output = eyre::Result<alloy::rpc::types::TransactionReceipt>>;
-}
-
-impl Confirm for alloy::providers::PendingTransactionBuilder<alloy::network::Ethereum> {
-    async fn confirmed(self) -> eyre::Result<alloy::rpc::types::TransactionReceipt> {
-        let receipt = self.get_receipt().await?;
-        if !receipt.status() {
-            bail!(
-                "transaction {} reverted after using {} gas",
-                receipt.transaction_hash,
-                receipt.gas_used
-            );
-        }
-        Ok(receipt)
-    }
-}
+pub use strand_client::Confirm;

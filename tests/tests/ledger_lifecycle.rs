@@ -147,6 +147,7 @@ async fn a_query_runs_from_submission_to_the_owners_claims() -> eyre::Result<()>
         let registry = IDatasets::new(p.datasets, &provider);
         let commitment = keccak256([i as u8; 32]);
         let id = registry.register(commitment, op).call().await?;
+        assert_eq!(id, i as u64 - 2, "dataset ids run from 1");
         registry.register(commitment, op).send().await?.confirmed().await?;
         owners.push((provider, devnet.address(i), id));
     }

@@ -62,6 +62,12 @@ pub struct Dataset {
 #[entrypoint]
 #[storage]
 pub struct Datasets {
+    /// Slot 0, a whole word: Strand's init code writes the deploying
+    /// account there, as for every program (the registry has nothing to
+    /// initialise, so it is never read). Must stay the first field: before
+    /// it existed, `count` shared slot 0 and ids started from the
+    /// deployer's address bits.
+    deployer: StorageB256,
     count: StorageU64,
     datasets: StorageMap<u64, Dataset>,
 }
@@ -173,6 +179,13 @@ impl Datasets {
             return Err(Error::DatasetInactive(DatasetInactive { dataset }));
         }
         Ok(owner)
+    }
+
+    /// Test-only: does what the deployment's init code does on chain,
+    /// writing the deployer into slot 0.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn deployed_by(&mut self, deployer: Address) {
+        self.deployer.set(deployer.into_word());
     }
 }
 

@@ -15,6 +15,8 @@ fn register_numbers_datasets_from_one_and_records_them(
     bob: Address,
     vault: Address,
 ) {
+    // As deployed: the init code has written the deployer into slot 0.
+    registry.sender(alice).deployed_by(Address::repeat_byte(0xff));
     let a =
         registry.sender(alice).register(commitment(1), vault).motsu_unwrap();
     let b = registry.sender(bob).register(commitment(2), vault).motsu_unwrap();

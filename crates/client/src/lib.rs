@@ -10,6 +10,9 @@
 //! Arbitrum charges for the gas used, not the limit, so the margin is
 //! free unless the account cannot cover the limit.
 
+pub mod arbwasm;
+pub mod deploy;
+
 use alloy::{
     network::{Ethereum, EthereumWallet, Network, TransactionBuilder},
     providers::{
@@ -104,6 +107,29 @@ pub fn connect(
         .wallet(EthereumWallet::from(signer))
         .connect_http(url)
         .erased()
+}
+
+/// A sent transaction that must succeed.
+pub trait Confirm {
+    /// Waits for the receipt and fails, naming the transaction, if it
+    /// reverted.
+    fn confirmed(
+        self,
+    ) -> impl std::future::Future<Output = eyre::Result<alloy::rpc::types::TransactionReceipt>>;
+}
+
+impl Confirm for alloy::providers::PendingTransactionBuilder<Ethereum> {
+    async fn confirmed(self) -> eyre::Result<alloy::rpc::types::TransactionReceipt> {
+        let receipt = self.get_receipt().await?;
+        if !receipt.status() {
+            eyre::bail!(
+                "transaction {} reverted after using {} gas",
+                receipt.transaction_hash,
+                receipt.gas_used
+            );
+        }
+        Ok(receipt)
+    }
 }
 
 #[cfg(test)]
