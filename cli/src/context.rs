@@ -155,6 +155,10 @@ fn unlock(path: &Path) -> eyre::Result<PrivateKeySigner> {
         bail!("no keystore at {}: create one with `strand wallet new NAME`", path.display());
     }
     let password = password(&format!("password for {}: ", path.display()))?;
+    unlock_with(path, &password)
+}
+
+fn unlock_with(path: &Path, password: &str) -> eyre::Result<PrivateKeySigner> {
     PrivateKeySigner::decrypt_keystore(path, password).map_err(|e| match e {
         alloy::signers::local::LocalSignerError::EthKeystoreError(
             eth_keystore::KeystoreError::MacMismatch,
@@ -206,6 +210,29 @@ fn foundry_rpc_url(path: &Path) -> eyre::Result<Option<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_keystore_opens_with_its_password_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = PrivateKeySigner::random();
+        PrivateKeySigner::encrypt_keystore(
+            dir.path(),
+            &mut rand::thread_rng(),
+            key.to_bytes(),
+            "pw",
+            Some("k"),
+        )
+        .unwrap();
+        let path = dir.path().join("k");
+        assert_eq!(unlock_with(&path, "pw").unwrap().address(), key.address());
+        let err = unlock_with(&path, "wrong").unwrap_err().to_string();
+        assert_eq!(err, format!("wrong password for keystore {}", path.display()));
+        // Web3 Secret Storage, as cast reads it: version 3, scrypt, address.
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(doc["version"], 3);
+        assert_eq!(doc["crypto"]["kdf"], "scrypt");
+    }
 
     #[test]
     fn foundry_toml_gives_the_default_profile_endpoint() {

@@ -334,6 +334,20 @@ async fn bad_input(s: &Strand, op: &str) {
     let shown: Value =
         serde_json::from_slice(&cmd.env("STRAND_PASSWORD", "pw").output().unwrap().stdout).unwrap();
     assert_eq!(made["address"], shown["address"]);
+    let cast = Path::new(env!("CARGO_MANIFEST_DIR")).join("../node_modules/.bin/cast");
+    if cast.exists() {
+        let keystore = made["keystore"].as_str().unwrap();
+        let out = Command::new(cast)
+            .args(["wallet", "address", "--keystore", keystore, "--password", "pw"])
+            .output()
+            .unwrap();
+        let address = String::from_utf8_lossy(&out.stdout).trim().to_lowercase();
+        assert_eq!(
+            address,
+            made["address"].as_str().unwrap().to_lowercase(),
+            "cast reads the keystore"
+        );
+    }
     let out = s
         .command(None, &["--account", "alice", "wallet", "address"])
         .env("STRAND_PASSWORD", "nope")
