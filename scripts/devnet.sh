@@ -6,6 +6,8 @@
 #   scripts/devnet.sh up       start what is not running; wait until it answers
 #   scripts/devnet.sh down     stop exactly what `up` started
 #   scripts/devnet.sh status   say what runs where
+#   scripts/devnet.sh db       PostgreSQL alone (for the tests); prints its URL
+#   scripts/devnet.sh db-stop  stop PostgreSQL
 #
 # Settings (environment):
 #   ANVIL_BIN            the arbos-anvil binary (default: arbos-anvil on PATH)
@@ -190,9 +192,28 @@ status() {
   return $rc
 }
 
+# PostgreSQL alone, for the tests: `db` starts it (if it is not running)
+# and prints its URL; `db-stop` stops it.
+db() {
+  load_state
+  start_postgres >&2
+  save_state
+  echo "postgres://strand@127.0.0.1:$PG_PORT/strand"
+}
+
+db_stop() {
+  load_state
+  if [ -f "$PGDATA/PG_VERSION" ] && pg_as "$(pg_bin pg_ctl)" -D "$PGDATA" status >/dev/null 2>&1; then
+    pg_as "$(pg_bin pg_ctl)" -D "$PGDATA" -m fast -w stop >/dev/null
+    echo "database: stopped PostgreSQL" >&2
+  fi
+}
+
 case "${1:-}" in
   up) up ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: scripts/devnet.sh up|down|status" >&2; exit 2 ;;
+  db) db ;;
+  db-stop) db_stop ;;
+  *) echo "usage: scripts/devnet.sh up|down|status|db|db-stop" >&2; exit 2 ;;
 esac

@@ -27,6 +27,16 @@ step "contract tests (motsu, proptest)"
 # Before the off-chain tests: the end-to-end tests deploy these artifacts.
 "$STRAND_ROOT/scripts/build-contracts.sh"
 
+step "PostgreSQL for the indexer's tests"
+if [ -z "${DATABASE_URL:-}" ]; then
+  if ! "$STRAND_ROOT/scripts/devnet.sh" status 2>/dev/null | grep -q '^database: PostgreSQL running'; then
+    trap '"$STRAND_ROOT/scripts/devnet.sh" db-stop' EXIT
+  fi
+  DATABASE_URL=$("$STRAND_ROOT/scripts/devnet.sh" db)
+  export DATABASE_URL
+fi
+echo "DATABASE_URL=$DATABASE_URL"
+
 step "off-chain tests"
 if [ -z "${STRAND_RPC_URL:-}" ] && [ -z "${ANVIL_BIN:-}" ] && ! command -v arbos-anvil >/dev/null; then
   echo "end-to-end tests will skip: no Stylus devnet (arbos-anvil is not on PATH; ANVIL_BIN and STRAND_RPC_URL are unset)" >&2

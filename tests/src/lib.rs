@@ -144,3 +144,116 @@ pub async fn deploy(provider: &DynProvider, wasm: &[u8]) -> eyre::Result<Address
 }
 
 pub use strand_client::Confirm;
+
+/// A fresh database for one test on the PostgreSQL that `DATABASE_URL`
+/// names (`scripts/test.sh` starts one and sets it). Returns `None`, after
+/// one line on stderr, when it is unset.
+pub async fn database(test: &str) -> eyre::Result<Option<String>> {
+    use sqlx::Connection;
+    let Ok(admin) = std::env::var("DATABASE_URL") else {
+        eprintln!(
+            "skipped {test}: no PostgreSQL (DATABASE_URL is unset; scripts/test.sh starts one)"
+        );
+        return Ok(None);
+    };
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .wrap_err_with(|| format!("cannot connect to DATABASE_URL for {test}"))?;
+    let name = format!("t_{}_{}", test.chars().take(40).collect::<String>(), std::process::id())
+        .to_lowercase()
+        .replace(|c: char| !c.is_ascii_alphanumeric() && c != '_', "_");
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await?;
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await?;
+    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+    Ok(Some(format!("{base}/{name}")))
+}
+
+/// Stock anvil from npm (`node_modules/.bin/anvil`), which runs EVM code
+/// only: enough for the indexer's tests, which replay the programs' events
+/// from a log emitter placed at the programs' addresses.
+pub struct StockAnvil {
+    /// JSON-RPC endpoint.
+    pub url: String,
+    child: Child,
+}
+
+impl StockAnvil {
+    /// Starts stock anvil on a free port, or returns `None` after one line
+    /// on stderr when it is not installed.
+    pub fn start(test: &str) -> eyre::Result<Option<Self>> {
+        let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("../node_modules/.bin/anvil");
+        if !bin.exists() {
+            eprintln!("skipped {test}: stock anvil is not installed (npm install; scripts/test.sh does it)");
+            return Ok(None);
+        }
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let child = Command::new(&bin)
+            .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--chain-id", "31337"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .wrap_err("cannot start stock anvil")?;
+        let anvil = Self { url: format!("http://127.0.0.1:{port}"), child };
+        let start = Instant::now();
+        while std::net::TcpStream::connect(anvil.url.trim_start_matches("http://")).is_err() {
+            if start.elapsed() > Duration::from_secs(30) {
+                bail!("stock anvil did not answer on {}", anvil.url);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(Some(anvil))
+    }
+
+    /// A provider signing with development key `index`.
+    pub fn provider(&self, index: usize) -> eyre::Result<DynProvider> {
+        let signer: PrivateKeySigner = DEV_KEYS[index].parse()?;
+        Ok(strand_client::connect(self.url.parse()?, signer))
+    }
+}
+
+impl Drop for StockAnvil {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// EVM code that emits whatever log its calldata describes: one byte, the
+/// number of topics (0 to 4), then the topics, then the log's data.
+pub fn log_emitter() -> Vec<u8> {
+    // PUSH1 0 CALLDATALOAD PUSH1 248 SHR: k; copy the calldata to memory 0.
+    let mut code = vec![0x60, 0x00, 0x35, 0x60, 0xf8, 0x1c, 0x36, 0x60, 0x00, 0x60, 0x00, 0x37];
+    // Dispatch: k == 4, 3, 2, 1 jump to their branches; 0 falls through.
+    let dispatch_at = code.len();
+    for k in (1..=4u8).rev() {
+        code.extend([0x80, 0x60, k, 0x14, 0x61, 0x00, 0x00, 0x57]); // DUP1 PUSH1 k EQ PUSH2 L JUMPI
+    }
+    let mut targets = Vec::new();
+    for k in 0..=4usize {
+        if k > 0 {
+            targets.push(code.len());
+            code.push(0x5b); // JUMPDEST
+        }
+        for i in (0..k).rev() {
+            code.extend([0x60, (1 + 32 * i) as u8, 0x51]); // PUSH1 1+32i MLOAD: topic i
+        }
+        // off = 1 + 32k; len = CALLDATASIZE - off; LOGk(off, len, topics)
+        code.extend([0x60, (1 + 32 * k) as u8, 0x80, 0x36, 0x03, 0x90, 0xa0 + k as u8, 0x00]);
+    }
+    for (j, k) in (1..=4usize).rev().enumerate() {
+        let at = dispatch_at + j * 8 + 5;
+        let target = targets[k - 1] as u16;
+        code[at..at + 2].copy_from_slice(&target.to_be_bytes());
+    }
+    code
+}
+
+/// Calldata for [`log_emitter`] that emits `log`.
+pub fn emit_calldata(log: &alloy::primitives::LogData) -> Vec<u8> {
+    let mut data = vec![log.topics().len() as u8];
+    for t in log.topics() {
+        data.extend_from_slice(t.as_slice());
+    }
+    data.extend_from_slice(&log.data);
+    data
+}

@@ -1,0 +1,282 @@
+//! PostgreSQL: the event stream, the projections folded from it, the
+//! block-hash window and the checkpoint, each batch in one transaction.
+
+use alloy::primitives::{Address, B256};
+use eyre::{eyre, WrapErr};
+use serde_json::{Map, Value};
+use sqlx::{postgres::PgPoolOptions, PgPool, Postgres, Row, Transaction};
+
+/// One decoded log, ready to store.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventRow {
+    /// Block hash: with `log_index`, the row's identity.
+    pub block_hash: B256,
+    /// Index of the log in its block.
+    pub log_index: u64,
+    /// Block number.
+    pub block_number: u64,
+    /// Block timestamp, when the node reports it with the log.
+    pub block_time: Option<u64>,
+    /// Transaction that emitted the log.
+    pub tx_hash: B256,
+    /// `gene`, `staking`, `datasets` or `ledger`.
+    pub program: &'static str,
+    /// Emitting address.
+    pub address: Address,
+    /// Event name.
+    pub name: String,
+    /// Arguments by name (see [`crate::abi::Decoded`]).
+    pub args: Map<String, Value>,
+}
+
+/// A canonical block of the reorg window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockRow {
+    /// Number.
+    pub number: u64,
+    /// Hash.
+    pub hash: B256,
+    /// Parent's hash.
+    pub parent_hash: B256,
+}
+
+/// Blocks `from..=to`, all their events, and the checkpoint that follows.
+#[derive(Clone, Debug, Default)]
+pub struct Batch {
+    /// Chain the batch is from.
+    pub chain_id: u64,
+    /// Last block of the batch: the new checkpoint.
+    pub to: u64,
+    /// Its hash.
+    pub to_hash: B256,
+    /// Headers to keep for parent checks (blocks inside the reorg window).
+    pub blocks: Vec<BlockRow>,
+    /// Every event of the batch's blocks, in chain order.
+    pub events: Vec<EventRow>,
+    /// Record undo versions of projection rows (blocks inside the window).
+    pub undo: bool,
+    /// Forget window blocks and undo versions below this block.
+    pub prune_below: u64,
+}
+
+/// The database.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: PgPool,
+}
+
+/// Where indexing stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// Chain indexed.
+    pub chain_id: u64,
+    /// Last block whose events are all stored.
+    pub number: u64,
+    /// Its hash.
+    pub hash: B256,
+}
+
+impl Store {
+    /// Connects and brings the schema up to date.
+    pub async fn open(url: &str) -> eyre::Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(std::time::Duration::from_secs(10))
+            .connect(url)
+            .await
+            .map_err(|e| eyre!("cannot connect to PostgreSQL at {}: {e}", redact(url)))?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .wrap_err("cannot apply the database migrations")?;
+        Ok(Self { pool })
+    }
+
+    /// The pool, for the read API.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Where indexing stands, if it has begun.
+    pub async fn checkpoint(&self) -> eyre::Result<Option<Checkpoint>> {
+        let row = sqlx::query("SELECT chain_id::TEXT, block_number, block_hash FROM checkpoint")
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(Checkpoint {
+                chain_id: r.get::<String, _>(0).parse()?,
+                number: u64::try_from(r.get::<i64, _>(1))?,
+                hash: B256::try_from(r.get::<Vec<u8>, _>(2).as_slice())?,
+            })
+        })
+        .transpose()
+    }
+
+    /// The stored hash of window block `number`.
+    pub async fn block_hash(&self, number: u64) -> eyre::Result<Option<B256>> {
+        let row = sqlx::query("SELECT hash FROM blocks WHERE number = $1")
+            .bind(i64::try_from(number)?)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| B256::from_slice(&r.get::<Vec<u8>, _>(0))))
+    }
+
+    /// Window blocks from `above` up, newest first.
+    pub async fn window(&self) -> eyre::Result<Vec<BlockRow>> {
+        let rows = sqlx::query("SELECT number, hash, parent_hash FROM blocks ORDER BY number DESC")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(BlockRow {
+                    number: u64::try_from(r.get::<i64, _>(0))?,
+                    hash: B256::from_slice(&r.get::<Vec<u8>, _>(1)),
+                    parent_hash: B256::from_slice(&r.get::<Vec<u8>, _>(2)),
+                })
+            })
+            .collect()
+    }
+
+    /// Stores a batch: its events, what they change in the projections, its
+    /// window blocks and the new checkpoint, all or nothing.
+    pub async fn commit(&self, batch: &Batch) -> eyre::Result<usize> {
+        let mut tx = self.pool.begin().await?;
+        if batch.undo {
+            sqlx::query("SELECT set_config('strand.undo', 'on', true)").execute(&mut *tx).await?;
+        }
+        let inserted = insert_events(&mut tx, &batch.events).await?;
+        for e in batch.events.iter().filter(|e| inserted.contains(&(e.block_hash, e.log_index))) {
+            crate::project::apply(&mut tx, e)
+                .await
+                .wrap_err_with(|| format!("projecting {} in block {}", e.name, e.block_number))?;
+        }
+        for b in &batch.blocks {
+            sqlx::query(
+                "INSERT INTO blocks (number, hash, parent_hash) VALUES ($1, $2, $3)
+                 ON CONFLICT (number) DO UPDATE SET hash = EXCLUDED.hash, parent_hash = EXCLUDED.parent_hash",
+            )
+            .bind(i64::try_from(b.number)?)
+            .bind(b.hash.as_slice())
+            .bind(b.parent_hash.as_slice())
+            .execute(&mut *tx)
+            .await?;
+        }
+        let prune = i64::try_from(batch.prune_below)?;
+        sqlx::query("DELETE FROM blocks WHERE number < $1").bind(prune).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM undo_log WHERE block_number < $1")
+            .bind(prune)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO checkpoint (id, chain_id, block_number, block_hash) VALUES (TRUE, $1::NUMERIC, $2, $3)
+             ON CONFLICT (id) DO UPDATE SET block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash",
+        )
+        .bind(batch.chain_id.to_string())
+        .bind(i64::try_from(batch.to)?)
+        .bind(batch.to_hash.as_slice())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(inserted.len())
+    }
+
+    /// Forgets everything above `ancestor` (events, projection changes,
+    /// window blocks) and moves the checkpoint back to it, in one
+    /// transaction. Returns the number of events removed.
+    pub async fn roll_back(&self, ancestor: u64, ancestor_hash: B256) -> eyre::Result<u64> {
+        let a = i64::try_from(ancestor)?;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT set_config('strand.undo', 'off', true)").execute(&mut *tx).await?;
+        sqlx::query("SELECT roll_back_projections($1)").bind(a).execute(&mut *tx).await?;
+        let removed = sqlx::query("DELETE FROM events WHERE block_number > $1")
+            .bind(a)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM blocks WHERE number > $1").bind(a).execute(&mut *tx).await?;
+        sqlx::query("UPDATE checkpoint SET block_number = $1, block_hash = $2")
+            .bind(a)
+            .bind(ancestor_hash.as_slice())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(removed.rows_affected())
+    }
+}
+
+/// Inserts events that are not there yet; returns the keys of those
+/// inserted (a replayed event is skipped, and so are its projections).
+async fn insert_events(
+    tx: &mut Transaction<'_, Postgres>,
+    events: &[EventRow],
+) -> eyre::Result<std::collections::HashSet<(B256, u64)>> {
+    if events.is_empty() {
+        return Ok(Default::default());
+    }
+    let mut hashes = Vec::with_capacity(events.len());
+    let mut indexes = Vec::with_capacity(events.len());
+    let mut numbers = Vec::with_capacity(events.len());
+    let mut times: Vec<Option<String>> = Vec::with_capacity(events.len());
+    let mut txs = Vec::with_capacity(events.len());
+    let mut programs = Vec::with_capacity(events.len());
+    let mut addresses = Vec::with_capacity(events.len());
+    let mut names = Vec::with_capacity(events.len());
+    let mut args = Vec::with_capacity(events.len());
+    for e in events {
+        hashes.push(e.block_hash.to_vec());
+        indexes.push(i64::try_from(e.log_index)?);
+        numbers.push(i64::try_from(e.block_number)?);
+        times.push(e.block_time.map(|t| t.to_string()));
+        txs.push(e.tx_hash.to_vec());
+        programs.push(e.program.to_string());
+        addresses.push(e.address.to_vec());
+        names.push(e.name.clone());
+        args.push(Value::Object(e.args.clone()).to_string());
+    }
+    let rows = sqlx::query(
+        "INSERT INTO events (block_hash, log_index, block_number, block_time, tx_hash, program, address, name, args)
+         SELECT h, i, n, t::NUMERIC, x, p, a, nm, ar::JSONB
+         FROM UNNEST($1::BYTEA[], $2::BIGINT[], $3::BIGINT[], $4::TEXT[], $5::BYTEA[], $6::TEXT[], $7::BYTEA[], $8::TEXT[], $9::TEXT[])
+              AS u(h, i, n, t, x, p, a, nm, ar)
+         ON CONFLICT (block_hash, log_index) DO NOTHING
+         RETURNING block_hash, log_index",
+    )
+    .bind(hashes)
+    .bind(indexes)
+    .bind(numbers)
+    .bind(times)
+    .bind(txs)
+    .bind(programs)
+    .bind(addresses)
+    .bind(names)
+    .bind(args)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (B256::from_slice(&r.get::<Vec<u8>, _>(0)), r.get::<i64, _>(1) as u64))
+        .collect())
+}
+
+/// `url` without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            let user = creds.split(':').next().unwrap_or("");
+            format!("{}{user}@{}", &url[..s + 3], &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_stay_out_of_messages() {
+        assert_eq!(
+            super::redact("postgres://strand:secret@db:5432/x"),
+            "postgres://strand@db:5432/x"
+        );
+        assert_eq!(super::redact("postgres://db/x"), "postgres://db/x");
+    }
+}

@@ -1,0 +1,314 @@
+//! The indexer against a real node and a real PostgreSQL: stock anvil with
+//! a log emitter at the programs' addresses replays the events the
+//! programs emit; anvil's snapshot and revert make reorgs of depth 1 to 10.
+//! After each, the database must equal a clean index of the canonical
+//! chain. Skipped, with one line, without PostgreSQL or stock anvil.
+
+use std::time::Duration;
+
+use alloy::{
+    network::TransactionBuilder,
+    primitives::{Address, Bytes, LogData, B256, U256},
+    providers::{DynProvider, Provider},
+    rpc::types::TransactionRequest,
+    sol_types::SolEvent,
+};
+use serde_json::Value;
+use sqlx::Row;
+use strand_bindings::{datasets, gene, ledger, staking};
+use strand_client::{
+    deploy::{Deployed, Manifest, Programs, Settings},
+    Confirm,
+};
+use strand_e2e::{database, emit_calldata, log_emitter, StockAnvil};
+use strand_indexer::{
+    store::Store,
+    sync::{Config, Indexer, Step},
+};
+
+const PROGRAMS: [(&str, u8); 4] =
+    [("gene", 0xa1), ("staking", 0xa2), ("datasets", 0xa3), ("ledger", 0xa4)];
+
+fn program(name: &str) -> Address {
+    Address::repeat_byte(PROGRAMS.iter().find(|(n, _)| *n == name).unwrap().1)
+}
+
+fn manifest() -> Manifest {
+    let d = |name: &str| Deployed {
+        address: program(name),
+        block: 1,
+        tx_hash: B256::ZERO,
+        code_hash: B256::ZERO,
+        activation_tx: None,
+    };
+    Manifest {
+        chain_id: 31337,
+        deployer: Address::ZERO,
+        programs: Programs {
+            gene: d("gene"),
+            staking: d("staking"),
+            datasets: d("datasets"),
+            ledger: d("ledger"),
+        },
+        settings: Settings::devnet(Address::ZERO, Address::ZERO),
+    }
+}
+
+async fn place_emitters(p: &DynProvider) {
+    let code = Bytes::from(log_emitter());
+    for (name, _) in PROGRAMS {
+        p.raw_request::<_, ()>("anvil_setCode".into(), (program(name), code.clone()))
+            .await
+            .unwrap();
+    }
+}
+
+fn who(i: u64) -> Address {
+    Address::left_padding_from(&(0x1000 + i % 7).to_be_bytes())
+}
+
+/// The events of block `i` of a story; `variant` changes amounts and
+/// choices so that two forks of the same height differ.
+fn story(i: u64, variant: u64) -> Vec<(&'static str, LogData)> {
+    let v = variant;
+    let mut out = vec![(
+        "gene",
+        gene::Transfer {
+            from: if i.is_multiple_of(3) { Address::ZERO } else { who(i + v) },
+            to: who(i * 2 + v),
+            value: U256::from(1_000 * i + v),
+        }
+        .encode_log_data(),
+    )];
+    out.push((
+        "datasets",
+        datasets::DatasetRegistered {
+            id: i * 10 + v,
+            owner: who(i),
+            operator: who(99),
+            commitment: B256::repeat_byte((i + v) as u8),
+        }
+        .encode_log_data(),
+    ));
+    if i.is_multiple_of(2) {
+        out.push((
+            "staking",
+            staking::Staked {
+                operator: who(v),
+                amount: U256::from(i),
+                stake: U256::from(100 * i + v),
+            }
+            .encode_log_data(),
+        ));
+    }
+    if i % 4 == 1 {
+        out.push((
+            "ledger",
+            ledger::QuerySubmitted {
+                id: i,
+                researcher: who(3),
+                operator: who(99),
+                specHash: B256::repeat_byte(7),
+                spec: Bytes::from(format!("{{\"block\":{i},\"variant\":{v}}}").into_bytes()),
+                purpose: "HMB".into(),
+                rewardPerConsent: U256::from(10),
+                maxConsents: 5,
+                minConsents: 1,
+                consentDeadline: 100 + i,
+                resultDeadline: 200 + i,
+                researcherKey: Bytes::from_static(&[1; 32]),
+                escrow: U256::from(53),
+                operatorFee: U256::from(2),
+                protocolFee: U256::from(1),
+            }
+            .encode_log_data(),
+        ));
+    }
+    // Decisions on query 1 by the same dataset: an update of one row.
+    out.push((
+        "ledger",
+        ledger::ConsentDecided {
+            query: 1,
+            dataset: 10,
+            owner: who(1),
+            decision: (1 + (i + v) % 3) as u8,
+            at: 1_000 + i,
+            approvals: ((i + v) % 2) as u32,
+        }
+        .encode_log_data(),
+    ));
+    if i > 2 && i.is_multiple_of(3) {
+        out.push((
+            "datasets",
+            datasets::DatasetDeactivated {
+                id: (i - 2) * 10 + v % 2,
+                owner: who(i - 2),
+                at: 5_000 + i,
+            }
+            .encode_log_data(),
+        ));
+    }
+    out
+}
+
+/// Mines block `i` of the story: all its events in one block.
+async fn mine(p: &DynProvider, i: u64, variant: u64) {
+    p.raw_request::<_, ()>("evm_setAutomine".into(), (false,)).await.unwrap();
+    let mut pending = Vec::new();
+    for (name, log) in story(i, variant) {
+        let tx = TransactionRequest::default()
+            .with_to(program(name))
+            .with_input(emit_calldata(&log))
+            .with_gas_limit(200_000);
+        pending.push(p.send_transaction(tx).await.unwrap());
+    }
+    p.raw_request::<_, String>("evm_mine".into(), ()).await.unwrap();
+    p.raw_request::<_, ()>("evm_setAutomine".into(), (true,)).await.unwrap();
+    for tx in pending {
+        tx.confirmed().await.unwrap();
+    }
+}
+
+async fn catch_up(indexer: &mut Indexer) -> Vec<Step> {
+    let mut steps = Vec::new();
+    for _ in 0..200 {
+        let step = indexer.step().await.unwrap();
+        if step == Step::CaughtUp {
+            return steps;
+        }
+        steps.push(step);
+    }
+    panic!("the indexer did not catch up: {steps:?}");
+}
+
+/// Every table the indexer writes, as canonical JSON.
+async fn dump(store: &Store) -> Value {
+    let mut out = serde_json::Map::new();
+    for (table, order) in [
+        ("events", "block_number, log_index"),
+        ("datasets", "id"),
+        ("queries", "id"),
+        ("consents", "query, dataset"),
+        ("disputes", "query"),
+        ("operators", "address"),
+        ("balances", "address"),
+        ("checkpoint", "id"),
+    ] {
+        let rows =
+            sqlx::query(&format!("SELECT to_jsonb(t)::TEXT FROM {table} t ORDER BY {order}"))
+                .fetch_all(store.pool())
+                .await
+                .unwrap();
+        let rows: Vec<Value> =
+            rows.iter().map(|r| serde_json::from_str(&r.get::<String, _>(0)).unwrap()).collect();
+        out.insert(table.into(), Value::Array(rows));
+    }
+    Value::Object(out)
+}
+
+fn config(window: u64) -> Config {
+    Config { reorg_window: window, poll: Duration::from_millis(10), ..Default::default() }
+}
+
+#[tokio::test]
+async fn reorgs_of_depth_1_to_10_end_equal_to_a_clean_index() {
+    let Some(anvil) =
+        StockAnvil::start("reorgs_of_depth_1_to_10_end_equal_to_a_clean_index").unwrap()
+    else {
+        return;
+    };
+    let Some(url) = database("reorg_live").await.unwrap() else { return };
+    let Some(clean_url) = database("reorg_clean").await.unwrap() else { return };
+    let mut p = anvil.provider(0).unwrap();
+    place_emitters(&p).await;
+    let store = Store::open(&url).await.unwrap();
+    let mut indexer =
+        Indexer::new(store.clone(), p.clone(), &manifest(), config(64)).await.unwrap();
+
+    let mut height = p.get_block_number().await.unwrap();
+    let mut variant = 0;
+    for depth in 1..=10u64 {
+        // Build `depth` blocks on top of a snapshot and index them.
+        let snapshot: U256 = p.raw_request("evm_snapshot".into(), ()).await.unwrap();
+        for i in 1..=depth {
+            mine(&p, height + i, variant).await;
+        }
+        catch_up(&mut indexer).await;
+        // Replace them with a longer fork.
+        variant += 1;
+        let reverted: bool = p.raw_request("evm_revert".into(), (snapshot,)).await.unwrap();
+        assert!(reverted);
+        // The revert takes the account's nonce back: a fresh provider
+        // forgets the nonces its predecessor cached.
+        p = anvil.provider(0).unwrap();
+        for i in 1..=depth + 1 {
+            mine(&p, height + i, variant).await;
+        }
+        let steps = catch_up(&mut indexer).await;
+        assert!(
+            steps.iter().any(|s| matches!(s, Step::RolledBack(a) if *a == height)),
+            "depth {depth}: expected a rollback to {height}, got {steps:?}"
+        );
+        height += depth + 1;
+
+        // A clean index of the canonical chain agrees row for row.
+        let clean = Store::open(&clean_url).await.unwrap();
+        sqlx::query("TRUNCATE events, datasets, queries, consents, disputes, operators, balances, blocks, checkpoint, undo_log")
+            .execute(clean.pool())
+            .await
+            .unwrap();
+        let mut fresh =
+            Indexer::new(clean.clone(), p.clone(), &manifest(), config(64)).await.unwrap();
+        catch_up(&mut fresh).await;
+        assert_eq!(dump(&store).await, dump(&clean).await, "depth {depth}");
+    }
+    let events: i64 =
+        sqlx::query("SELECT count(*) FROM events").fetch_one(store.pool()).await.unwrap().get(0);
+    assert!(events > 100, "the story emitted {events} events");
+}
+
+#[tokio::test]
+async fn a_backfill_in_ranges_equals_a_block_by_block_index() {
+    let Some(anvil) =
+        StockAnvil::start("a_backfill_in_ranges_equals_a_block_by_block_index").unwrap()
+    else {
+        return;
+    };
+    let Some(a_url) = database("backfill_ranges").await.unwrap() else { return };
+    let Some(b_url) = database("backfill_live").await.unwrap() else { return };
+    let p = anvil.provider(0).unwrap();
+    place_emitters(&p).await;
+    for i in 1..=40 {
+        mine(&p, i, 0).await;
+    }
+    // A 4-block window: nearly all of it is backfilled in log ranges.
+    let a = Store::open(&a_url).await.unwrap();
+    let mut ranges = Indexer::new(a.clone(), p.clone(), &manifest(), config(4)).await.unwrap();
+    catch_up(&mut ranges).await;
+    let b = Store::open(&b_url).await.unwrap();
+    let mut live = Indexer::new(b.clone(), p.clone(), &manifest(), config(1_000)).await.unwrap();
+    catch_up(&mut live).await;
+    let (da, db) = (dump(&a).await, dump(&b).await);
+    assert_eq!(da["events"], db["events"]);
+    assert_eq!(da["balances"], db["balances"]);
+    assert_eq!(da["datasets"], db["datasets"]);
+    assert!(da["events"].as_array().unwrap().len() > 150);
+    // Balances are the sum of the transfers.
+    let rows = sqlx::query("SELECT '0x' || encode(address, 'hex'), balance::TEXT FROM balances")
+        .fetch_all(a.pool())
+        .await
+        .unwrap();
+    for r in rows {
+        let (addr, bal): (String, String) = (r.get(0), r.get(1));
+        let expected: String = sqlx::query(
+            "SELECT (COALESCE(SUM(value) FILTER (WHERE lower(\"to\") = $1), 0)
+                   - COALESCE(SUM(value) FILTER (WHERE lower(\"from\") = $1), 0))::TEXT FROM transfers",
+        )
+        .bind(&addr)
+        .fetch_one(a.pool())
+        .await
+        .unwrap()
+        .get(0);
+        assert_eq!(bal, expected, "{addr}");
+    }
+}
