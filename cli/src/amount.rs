@@ -37,6 +37,22 @@ pub(crate) fn format_gene(wei: U256) -> String {
     }
 }
 
+/// `U256` as a decimal string in JSON, as every `--json` amount is and as
+/// the indexer serves them (alloy's own serde form is hex).
+pub(crate) mod decimal {
+    use alloy::primitives::U256;
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(v: &U256, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&v.to_string())
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<U256, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(|_| D::Error::custom(format!("not a decimal amount: {text:?}")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -42,8 +42,6 @@ pub(crate) struct Global {
     /// Indexer API for listings [default: STRAND_INDEXER_URL; without one, listings read
     /// chain logs]
     #[arg(long, global = true, env = "STRAND_INDEXER_URL", value_name = "URL")]
-    // Missing: not read yet; listings use chain logs until the indexer serves its API.
-    #[allow(dead_code)]
     pub(crate) indexer_url: Option<String>,
 }
 

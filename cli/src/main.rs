@@ -8,6 +8,7 @@ mod amount;
 mod cmd;
 mod context;
 mod errors;
+mod indexer;
 mod output;
 mod vcf;
 

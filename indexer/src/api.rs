@@ -30,7 +30,11 @@ pub fn router(api: Api) -> Router {
         .route("/health", get(|| async { "ok" }))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
+        .route("/status", get(status))
+        .route("/accounts/{address}", get(account))
         .route("/owners/{address}/inbox", get(inbox))
+        .route("/owners/{address}/rewards", get(rewards))
+        .route("/disputes", get(disputes))
         .route("/queries/{id}", get(query))
         .with_state(api)
 }
@@ -61,6 +65,46 @@ async fn metrics(State(api): State<Api>) -> String {
     )
 }
 
+/// Where indexing stands, as JSON: for scripts that wait for the index to
+/// reach a block.
+async fn status(State(api): State<Api>) -> Json<Value> {
+    let m = &api.metrics;
+    let (head, indexed) = (m.head.load(Ordering::Relaxed), m.indexed.load(Ordering::Relaxed));
+    Json(json!({
+        "head": head,
+        "indexed": indexed,
+        "lag": head.saturating_sub(indexed),
+        "ready": m.ready.load(Ordering::Relaxed),
+    }))
+}
+
+/// An account's GENE balance and, for an operator, its standing.
+async fn account(State(api): State<Api>, Path(address): Path<String>) -> Response {
+    let Ok(who) = address.parse::<alloy::primitives::Address>() else {
+        return bad("not an address");
+    };
+    let row = sqlx::query(
+        "SELECT COALESCE((SELECT balance FROM balances WHERE address = $1), 0)::TEXT,
+                o.stake::TEXT, o.unbonding::TEXT, o.jailed, o.slashed_total::TEXT
+           FROM (SELECT 1) one LEFT JOIN operators o ON o.address = $1",
+    )
+    .bind(who.to_vec())
+    .fetch_one(&api.pool)
+    .await;
+    match row {
+        Ok(r) => Json(json!({
+            "address": who,
+            "balance": r.get::<String, _>(0),
+            "stake": r.get::<Option<String>, _>(1),
+            "unbonding": r.get::<Option<String>, _>(2),
+            "jailed": r.get::<Option<bool>, _>(3),
+            "slashed": r.get::<Option<String>, _>(4),
+        }))
+        .into_response(),
+        Err(e) => fail(e),
+    }
+}
+
 fn fail(e: sqlx::Error) -> Response {
     tracing::error!(error = %e, "query failed");
     (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({ "error": "database query failed" })))
@@ -71,22 +115,44 @@ fn bad(message: &str) -> Response {
     (StatusCode::BAD_REQUEST, Json(json!({ "error": message }))).into_response()
 }
 
+/// A `NUMERIC(20,0)` read as text, as the `u64` it holds.
+fn uint(r: &sqlx::postgres::PgRow, i: usize) -> Value {
+    r.get::<Option<String>, _>(i)
+        .and_then(|s| s.parse::<u64>().ok())
+        .map_or(Value::Null, Value::from)
+}
+
+fn address_at(r: &sqlx::postgres::PgRow, i: usize) -> Value {
+    let bytes: Vec<u8> = r.get(i);
+    json!(alloy::primitives::Address::from_slice(&bytes))
+}
+
+fn owner_of(address: &str) -> Result<Vec<u8>, Response> {
+    address
+        .parse::<alloy::primitives::Address>()
+        .map(|a| a.to_vec())
+        .map_err(|_| bad("not an address"))
+}
+
 /// Queries an owner's active datasets can take part in, with the owner's
-/// decision on each, undecided open ones first.
+/// decision on each, undecided open ones first: the shape of `strand owner
+/// inbox --json`.
 async fn inbox(State(api): State<Api>, Path(address): Path<String>) -> Response {
-    let Ok(owner) = address.parse::<alloy::primitives::Address>() else {
-        return bad("not an address");
+    let owner = match owner_of(&address) {
+        Ok(o) => o,
+        Err(r) => return r,
     };
     let rows = sqlx::query(
         "SELECT q.id::TEXT, d.id::TEXT, q.state, COALESCE(c.decision, 'undecided'), q.purpose,
-                convert_from(q.spec, 'UTF8'), q.reward_per_consent::TEXT, q.consent_deadline::TEXT
+                convert_from(q.spec, 'UTF8'), q.researcher, q.operator, q.reward_per_consent::TEXT,
+                q.consent_deadline::TEXT, q.result_deadline::TEXT
            FROM datasets d
            JOIN queries q ON q.operator = d.operator
            LEFT JOIN consents c ON c.query = q.id AND c.dataset = d.id
           WHERE d.owner = $1 AND d.active
           ORDER BY (q.state = 'open' AND c.decision IS NULL) DESC, q.id, d.id",
     )
-    .bind(owner.to_vec())
+    .bind(owner)
     .fetch_all(&api.pool)
     .await;
     match rows {
@@ -94,9 +160,82 @@ async fn inbox(State(api): State<Api>, Path(address): Path<String>) -> Response 
             rows.iter()
                 .map(|r| {
                     json!({
-                        "query": r.get::<String, _>(0), "dataset": r.get::<String, _>(1), "state": r.get::<String, _>(2),
-                        "decision": r.get::<String, _>(3), "purpose": r.get::<String, _>(4), "spec": r.get::<String, _>(5),
-                        "rewardPerConsent": r.get::<String, _>(6), "consentDeadline": r.get::<String, _>(7),
+                        "query": uint(r, 0), "dataset": uint(r, 1), "state": r.get::<String, _>(2),
+                        "decision": r.get::<String, _>(3), "purpose": r.get::<String, _>(4),
+                        "spec": r.get::<String, _>(5), "researcher": address_at(r, 6), "operator": address_at(r, 7),
+                        "rewardPerConsent": r.get::<String, _>(8), "consentDeadline": uint(r, 9),
+                        "resultDeadline": uint(r, 10),
+                    })
+                })
+                .collect(),
+        ))
+        .into_response(),
+        Err(e) => fail(e),
+    }
+}
+
+/// Every consent the owner left approved, with its reward and whether it
+/// is claimed, claimable, pending, or unpaid: the shape of `strand owner
+/// rewards --json`. A finalised query pays as many approvals as the result
+/// used, first claimed first paid.
+// Missing: a dataset deactivated before the result shows as claimable here
+// (the chain refuses its claim); closing it needs the answer's time stored.
+async fn rewards(State(api): State<Api>, Path(address): Path<String>) -> Response {
+    let owner = match owner_of(&address) {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    let rows = sqlx::query(
+        "SELECT c.query::TEXT, c.dataset::TEXT, q.reward_per_consent::TEXT,
+                CASE WHEN c.reward_paid IS NOT NULL THEN 'claimed'
+                     WHEN q.state IN ('open', 'answered', 'disputed') THEN 'pending'
+                     WHEN q.state IN ('refunded', 'reclaimed') THEN 'not paid (query refunded)'
+                     WHEN (SELECT count(*) FROM consents p WHERE p.query = q.id AND p.reward_paid IS NOT NULL)
+                          < COALESCE(q.consents_used, 0) THEN 'claimable'
+                     ELSE 'not paid (consent not used)' END
+           FROM consents c JOIN queries q ON q.id = c.query
+          WHERE c.owner = $1 AND (c.decision = 'approved' OR c.reward_paid IS NOT NULL)
+          ORDER BY c.query, c.dataset",
+    )
+    .bind(owner)
+    .fetch_all(&api.pool)
+    .await;
+    match rows {
+        Ok(rows) => Json(Value::Array(
+            rows.iter()
+                .map(|r| {
+                    json!({
+                        "query": uint(r, 0), "dataset": uint(r, 1), "amount": r.get::<String, _>(2),
+                        "status": r.get::<String, _>(3),
+                    })
+                })
+                .collect(),
+        ))
+        .into_response(),
+        Err(e) => fail(e),
+    }
+}
+
+/// Every dispute, open ones first: the shape of `strand arbiter disputes
+/// --json`.
+async fn disputes(State(api): State<Api>) -> Response {
+    let rows = sqlx::query(
+        "SELECT d.query::TEXT, d.outcome, q.state, d.challenger, d.bond::TEXT,
+                d.arbitration_deadline::TEXT
+           FROM disputes d JOIN queries q ON q.id = d.query
+          ORDER BY d.outcome <> 'open', d.query",
+    )
+    .fetch_all(&api.pool)
+    .await;
+    match rows {
+        Ok(rows) => Json(Value::Array(
+            rows.iter()
+                .map(|r| {
+                    json!({
+                        "query": uint(r, 0), "open": r.get::<String, _>(1) == "open",
+                        "outcome": r.get::<String, _>(1), "state": r.get::<String, _>(2),
+                        "challenger": address_at(r, 3), "bond": r.get::<String, _>(4),
+                        "arbitrationDeadline": uint(r, 5),
                     })
                 })
                 .collect(),

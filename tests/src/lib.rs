@@ -20,6 +20,8 @@ use alloy::{
 };
 use eyre::{bail, eyre, WrapErr};
 
+pub mod story;
+
 /// The first ten keys of the standard development mnemonic
 /// (`test test ... junk`), which anvil and arbos-anvil fund.
 pub const DEV_KEYS: [&str; 10] = [
@@ -35,11 +37,20 @@ pub const DEV_KEYS: [&str; 10] = [
     "0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6",
 ];
 
+/// A provider on `url` that signs with the private key `key`.
+pub fn connect(url: &str, key: &str) -> eyre::Result<DynProvider> {
+    let signer: PrivateKeySigner = key.parse().wrap_err("bad private key")?;
+    let url = url.parse().wrap_err_with(|| format!("bad RPC URL {url:?}"))?;
+    Ok(strand_client::connect(url, signer))
+}
+
 /// A Stylus chain to test against: one this process started, or the one
 /// `STRAND_RPC_URL` names.
 pub struct Devnet {
     /// JSON-RPC endpoint.
     pub url: String,
+    /// What a started arbos-anvil printed (`None` for `STRAND_RPC_URL`).
+    pub log: Option<PathBuf>,
     child: Option<Child>,
 }
 
@@ -55,7 +66,7 @@ impl Devnet {
     /// arbos-anvil (ignored for `STRAND_RPC_URL`).
     pub fn find_with(test: &str, extra: &[&str]) -> eyre::Result<Option<Self>> {
         if let Ok(url) = std::env::var("STRAND_RPC_URL") {
-            return Ok(Some(Self { url, child: None }));
+            return Ok(Some(Self { url, log: None, child: None }));
         }
         let Some(bin) = arbos_anvil() else {
             eprintln!(
@@ -65,14 +76,17 @@ impl Devnet {
             return Ok(None);
         };
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let log = std::env::temp_dir().join(format!("strand-arbos-anvil-{port}.log"));
+        let file = std::fs::File::create(&log)?;
         let child = Command::new(&bin)
             .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--chain-id", "31337"])
             .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(file.try_clone()?)
+            .stderr(file)
             .spawn()
             .wrap_err_with(|| format!("cannot start {}", bin.display()))?;
-        let devnet = Self { url: format!("http://127.0.0.1:{port}"), child: Some(child) };
+        let devnet =
+            Self { url: format!("http://127.0.0.1:{port}"), log: Some(log), child: Some(child) };
         devnet.wait_ready(Duration::from_secs(30))?;
         Ok(Some(devnet))
     }
@@ -108,6 +122,9 @@ impl Drop for Devnet {
         if let Some(child) = &mut self.child {
             let _ = child.kill();
             let _ = child.wait();
+        }
+        if let Some(log) = &self.log {
+            let _ = std::fs::remove_file(log);
         }
     }
 }

@@ -20,6 +20,7 @@ use crate::{
     amount::format_gene,
     context::{home, Global, View},
     errors,
+    indexer::Indexer,
     output::{receipt_json, Out},
     vcf,
 };
@@ -142,7 +143,10 @@ pub(crate) async fn run(g: &Global, out: &Out, c: Command) -> eyre::Result<()> {
         Command::Rewards => {
             let view = g.view().await?;
             let owner = g.address()?;
-            let rewards = rewards(&view, owner).await?;
+            let rewards: Vec<Reward> = match Indexer::find(g, out, &view.provider).await {
+                Some(ix) => ix.get(&format!("/owners/{owner}/rewards")).await?,
+                None => rewards(&view, owner).await?,
+            };
             let mut text = String::new();
             let mut total = U256::ZERO;
             for r in &rewards {
@@ -158,13 +162,9 @@ pub(crate) async fn run(g: &Global, out: &Out, c: Command) -> eyre::Result<()> {
                 }
             }
             text += &format!("claimable: {} GENE", format_gene(total));
-            let doc: Vec<_> = rewards
-                .iter()
-                .map(|r| json!({ "query": r.query, "dataset": r.dataset, "amount": r.amount.to_string(), "status": r.status }))
-                .collect();
             out.emit(
                 text,
-                json!({ "owner": owner, "rewards": doc, "claimable": total.to_string() }),
+                json!({ "owner": owner, "rewards": rewards, "claimable": total.to_string() }),
             );
             Ok(())
         }
@@ -278,11 +278,56 @@ pub(crate) async fn datasets(view: &View, owner: Address) -> eyre::Result<Vec<Da
     Ok(list)
 }
 
+/// One query an owner's dataset can take part in, as `owner inbox --json`
+/// prints it and the indexer serves it.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct InboxRow {
+    query: u64,
+    dataset: u64,
+    state: String,
+    decision: String,
+    purpose: String,
+    spec: String,
+    researcher: Address,
+    operator: Address,
+    #[serde(with = "crate::amount::decimal")]
+    reward_per_consent: U256,
+    consent_deadline: u64,
+    result_deadline: u64,
+}
+
 async fn inbox(g: &Global, out: &Out) -> eyre::Result<()> {
     let view = g.view().await?;
     let owner = g.address()?;
+    let rows = match Indexer::find(g, out, &view.provider).await {
+        Some(ix) => ix.get(&format!("/owners/{owner}/inbox")).await?,
+        None => inbox_from_chain(&view, owner).await?,
+    };
+    let mut text = String::new();
+    for r in &rows {
+        text += &format!(
+            "query {:<4} dataset {:<4} {:<10} {:<9} purpose {:<8} {} GENE per consent, consent by {}\n    spec {}\n",
+            r.query,
+            r.dataset,
+            r.state,
+            r.decision,
+            r.purpose,
+            format_gene(r.reward_per_consent),
+            r.consent_deadline,
+            r.spec
+        );
+    }
+    if rows.is_empty() {
+        text = "no queries for your datasets".into();
+    }
+    out.emit(text, json!({ "owner": owner, "inbox": rows }));
+    Ok(())
+}
+
+async fn inbox_from_chain(view: &View, owner: Address) -> eyre::Result<Vec<InboxRow>> {
     let mine: Vec<Dataset> =
-        datasets(&view, owner).await?.into_iter().filter(|d| d.active).collect();
+        datasets(view, owner).await?.into_iter().filter(|d| d.active).collect();
     let ledger_addr = view.manifest.programs.ledger.address;
     let ledger = ILedger::new(ledger_addr, &view.provider);
     let mut rows = Vec::new();
@@ -301,46 +346,27 @@ async fn inbox(g: &Global, out: &Out) -> eyre::Result<()> {
         for (q, _) in queries {
             let state = ledger.query(q.id).call().await.map_err(errors::contract)?._2;
             for &dataset in ids {
-                let (decision, _) = {
-                    let c = ledger.consent(q.id, dataset).call().await.map_err(errors::contract)?;
-                    (c._0, c._1)
-                };
-                rows.push((q.clone(), dataset, state, decision));
+                let decision =
+                    ledger.consent(q.id, dataset).call().await.map_err(errors::contract)?._0;
+                rows.push(InboxRow {
+                    query: q.id,
+                    dataset,
+                    state: state_name(state).into(),
+                    decision: decision_name(decision).into(),
+                    purpose: q.purpose.clone(),
+                    spec: String::from_utf8_lossy(&q.spec).into_owned(),
+                    researcher: q.researcher,
+                    operator: q.operator,
+                    reward_per_consent: q.rewardPerConsent,
+                    consent_deadline: q.consentDeadline,
+                    result_deadline: q.resultDeadline,
+                });
             }
         }
     }
     // Undecided open queries first, then by query id.
-    rows.sort_by_key(|(q, _, state, decision)| (!(*state == 1 && *decision == 0), q.id));
-    let mut text = String::new();
-    for (q, dataset, state, decision) in &rows {
-        text += &format!(
-            "query {:<4} dataset {:<4} {:<10} {:<9} purpose {:<8} {} GENE per consent, consent by {}\n    spec {}\n",
-            q.id,
-            dataset,
-            state_name(*state),
-            decision_name(*decision),
-            q.purpose,
-            format_gene(q.rewardPerConsent),
-            q.consentDeadline,
-            String::from_utf8_lossy(&q.spec)
-        );
-    }
-    if rows.is_empty() {
-        text = "no queries for your datasets".into();
-    }
-    let doc: Vec<_> = rows
-        .iter()
-        .map(|(q, dataset, state, decision)| {
-            json!({
-                "query": q.id, "dataset": dataset, "state": state_name(*state), "decision": decision_name(*decision),
-                "purpose": q.purpose, "spec": String::from_utf8_lossy(&q.spec), "researcher": q.researcher,
-                "operator": q.operator, "rewardPerConsent": q.rewardPerConsent.to_string(),
-                "consentDeadline": q.consentDeadline, "resultDeadline": q.resultDeadline,
-            })
-        })
-        .collect();
-    out.emit(text, json!({ "owner": owner, "inbox": doc }));
-    Ok(())
+    rows.sort_by_key(|r| (!(r.state == "open" && r.decision == "undecided"), r.query, r.dataset));
+    Ok(rows)
 }
 
 async fn decide(g: &Global, out: &Out, d: Decision, choice: u8) -> eyre::Result<()> {
@@ -364,11 +390,15 @@ async fn decide(g: &Global, out: &Out, d: Decision, choice: u8) -> eyre::Result<
     Ok(())
 }
 
+/// An approved consent's reward, as `owner rewards --json` prints it and
+/// the indexer serves it.
+#[derive(Debug, Serialize, Deserialize)]
 struct Reward {
     query: u64,
     dataset: u64,
+    #[serde(with = "crate::amount::decimal")]
     amount: U256,
-    status: &'static str,
+    status: String,
 }
 
 /// Every consent the owner last left approved, with whether its reward
@@ -410,7 +440,7 @@ async fn rewards(view: &View, owner: Address) -> eyre::Result<Vec<Reward>> {
         } else {
             "not paid (consent not used)"
         };
-        out.push(Reward { query, dataset, amount: q._3, status });
+        out.push(Reward { query, dataset, amount: q._3, status: status.into() });
     }
     Ok(out)
 }
