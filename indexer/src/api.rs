@@ -35,6 +35,9 @@ pub fn router(api: Api) -> Router {
         .route("/owners/{address}/inbox", get(inbox))
         .route("/owners/{address}/rewards", get(rewards))
         .route("/disputes", get(disputes))
+        .route("/operators/{address}", get(operator))
+        .route("/economics", get(economics))
+        .route("/openapi.json", get(openapi))
         .route("/queries/{id}", get(query))
         .with_state(api)
 }
@@ -47,22 +50,66 @@ async fn ready(State(api): State<Api>) -> Response {
     }
 }
 
-async fn metrics(State(api): State<Api>) -> String {
+async fn metrics(State(api): State<Api>) -> Response {
     let m = &api.metrics;
     let head = m.head.load(Ordering::Relaxed);
     let indexed = m.indexed.load(Ordering::Relaxed);
-    format!(
-        "# TYPE strand_head_block gauge\nstrand_head_block {head}\n\
-         # TYPE strand_indexed_block gauge\nstrand_indexed_block {indexed}\n\
-         # TYPE strand_lag_blocks gauge\nstrand_lag_blocks {}\n\
-         # TYPE strand_events_total counter\nstrand_events_total {}\n\
-         # TYPE strand_reorgs_total counter\nstrand_reorgs_total {}\n\
-         # TYPE strand_rpc_errors_total counter\nstrand_rpc_errors_total {}\n",
-        head.saturating_sub(indexed),
-        m.events.load(Ordering::Relaxed),
-        m.reorgs.load(Ordering::Relaxed),
-        m.rpc_errors.load(Ordering::Relaxed),
-    )
+    let gauges: [(&str, &str, &str, u64); 9] = [
+        ("strand_head_block", "gauge", "Latest head the node reported", head),
+        ("strand_indexed_block", "gauge", "Last block whose events are all stored", indexed),
+        (
+            "strand_lag_blocks",
+            "gauge",
+            "Blocks between the head and the index",
+            head.saturating_sub(indexed),
+        ),
+        (
+            "strand_events_total",
+            "counter",
+            "Events stored since start",
+            m.events.load(Ordering::Relaxed),
+        ),
+        (
+            "strand_events_per_second",
+            "gauge",
+            "Events stored in the last second",
+            m.events_per_second.load(Ordering::Relaxed),
+        ),
+        ("strand_reorgs_total", "counter", "Reorgs rolled back", m.reorgs.load(Ordering::Relaxed)),
+        (
+            "strand_rpc_errors_total",
+            "counter",
+            "RPC calls that failed",
+            m.rpc_errors.load(Ordering::Relaxed),
+        ),
+        (
+            "strand_head_stalls_total",
+            "counter",
+            "Times the head stood still past the stall limit",
+            m.head_stalls.load(Ordering::Relaxed),
+        ),
+        (
+            "strand_websocket_up",
+            "gauge",
+            "1 while a newHeads subscription is live",
+            u64::from(m.websocket.load(Ordering::Relaxed)),
+        ),
+    ];
+    let mut text = String::new();
+    for (name, kind, help, value) in gauges {
+        text += &format!("# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n");
+    }
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+/// The OpenAPI description of these routes. Written by hand rather than
+/// generated (utoipa): the handlers build their JSON directly, so a
+/// generator would only restate this file; a test keeps it and the router
+/// in step.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+async fn openapi() -> Response {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
 }
 
 /// Where indexing stands, as JSON: for scripts that wait for the index to
@@ -245,6 +292,81 @@ async fn disputes(State(api): State<Api>) -> Response {
     }
 }
 
+/// An operator's standing: stake, unbonding, jail, slashes, and the
+/// queries it answered with how their disputes ended.
+async fn operator(State(api): State<Api>, Path(address): Path<String>) -> Response {
+    let who = match owner_of(&address) {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    let row = sqlx::query(
+        "SELECT o.stake::TEXT, o.unbonding::TEXT, o.release_at::TEXT, o.jailed,
+                o.emissions_claimed::TEXT, o.slashed_total::TEXT,
+                (SELECT count(*) FROM queries q WHERE q.operator = $1 AND q.consents_used IS NOT NULL),
+                (SELECT count(*) FROM queries q JOIN disputes d ON d.query = q.id
+                  WHERE q.operator = $1 AND d.outcome = 'upheld'),
+                (SELECT count(*) FROM datasets d WHERE d.operator = $1 AND d.active)
+           FROM (SELECT 1) one LEFT JOIN operators o ON o.address = $1",
+    )
+    .bind(&who)
+    .fetch_one(&api.pool)
+    .await;
+    match row {
+        Ok(r) => Json(json!({
+            "operator": alloy::primitives::Address::from_slice(&who),
+            "stake": r.get::<Option<String>, _>(0).unwrap_or_else(|| "0".into()),
+            "unbonding": r.get::<Option<String>, _>(1).unwrap_or_else(|| "0".into()),
+            "releaseAt": uint(&r, 2),
+            "jailed": r.get::<Option<bool>, _>(3).unwrap_or(false),
+            "emissionsClaimed": r.get::<Option<String>, _>(4).unwrap_or_else(|| "0".into()),
+            "slashed": r.get::<Option<String>, _>(5).unwrap_or_else(|| "0".into()),
+            "queriesAnswered": r.get::<i64, _>(6),
+            "disputesUpheld": r.get::<i64, _>(7),
+            "activeDatasets": r.get::<i64, _>(8),
+        }))
+        .into_response(),
+        Err(e) => fail(e),
+    }
+}
+
+/// Protocol economics, per finalised query: what the researcher paid, what
+/// owners received, the fees, and the cost of each consented answer; and
+/// the totals.
+// Missing: gas spent per query; it needs the transactions' receipts, which
+// the indexer does not fetch yet.
+async fn economics(State(api): State<Api>) -> Response {
+    let rows = sqlx::query(
+        "SELECT id::TEXT, (escrow - COALESCE(refund, 0))::TEXT, owners_paid::TEXT,
+                operator_fee::TEXT, protocol_fee::TEXT, consents_used,
+                CASE WHEN consents_used > 0 THEN ((escrow - COALESCE(refund, 0)) / consents_used)::NUMERIC(78,0)::TEXT END
+           FROM queries WHERE state = 'finalised' ORDER BY id",
+    )
+    .fetch_all(&api.pool)
+    .await;
+    let totals = sqlx::query(
+        "SELECT count(*), COALESCE(sum(escrow - COALESCE(refund, 0)), 0)::TEXT,
+                COALESCE(sum(owners_paid), 0)::TEXT, COALESCE(sum(consents_used), 0)::BIGINT
+           FROM queries WHERE state = 'finalised'",
+    )
+    .fetch_one(&api.pool)
+    .await;
+    match (rows, totals) {
+        (Ok(rows), Ok(t)) => Json(json!({
+            "queries": rows.iter().map(|r| json!({
+                "query": uint(r, 0), "researcherPaid": r.get::<String, _>(1), "ownersReceived": r.get::<String, _>(2),
+                "operatorFee": r.get::<String, _>(3), "protocolFee": r.get::<String, _>(4),
+                "consentsUsed": r.get::<Option<i64>, _>(5), "costPerConsent": r.get::<Option<String>, _>(6),
+            })).collect::<Vec<_>>(),
+            "finalised": t.get::<i64, _>(0),
+            "researchersPaid": t.get::<String, _>(1),
+            "ownersReceived": t.get::<String, _>(2),
+            "consentsUsed": t.get::<i64, _>(3),
+        }))
+        .into_response(),
+        (Err(e), _) | (_, Err(e)) => fail(e),
+    }
+}
+
 /// A query with its audit trail: every consent decision, in order.
 async fn query(State(api): State<Api>, Path(id): Path<String>) -> Response {
     if id.parse::<u64>().is_err() {
@@ -294,4 +416,24 @@ async fn query(State(api): State<Api>, Path(id): Path<String>) -> Response {
         })).collect::<Vec<_>>(),
     }))
     .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn the_openapi_description_lists_every_route_and_only_those() {
+        let doc: serde_json::Value = serde_json::from_str(super::OPENAPI).expect("valid JSON");
+        assert_eq!(doc["openapi"], "3.1.0");
+        let documented: BTreeSet<&str> =
+            doc["paths"].as_object().expect("paths").keys().map(String::as_str).collect();
+        let source = include_str!("api.rs");
+        let routed: BTreeSet<&str> = source
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix(".route(\""))
+            .filter_map(|l| l.split('"').next())
+            .collect();
+        assert_eq!(documented, routed);
+    }
 }

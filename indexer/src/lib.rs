@@ -18,6 +18,7 @@
 
 pub mod abi;
 pub mod api;
+pub mod heads;
 pub mod project;
 pub mod store;
 pub mod sync;

@@ -19,6 +19,7 @@ use alloy::{
 };
 use eyre::{bail, eyre, WrapErr};
 use strand_client::deploy::Manifest;
+use tokio::sync::Notify;
 
 use crate::{
     abi::{self, Events},
@@ -39,6 +40,8 @@ pub struct Config {
     pub max_range: u64,
     /// Most blocks fetched header by header in one batch near the head.
     pub live_batch: u64,
+    /// Warn (and count a stall) when the head has not moved for this long.
+    pub stall_after: Duration,
 }
 
 impl Default for Config {
@@ -49,6 +52,7 @@ impl Default for Config {
             poll: Duration::from_millis(200),
             max_range: 50_000,
             live_batch: 32,
+            stall_after: Duration::from_secs(120),
         }
     }
 }
@@ -68,6 +72,12 @@ pub struct Metrics {
     pub rpc_errors: AtomicU64,
     /// Backfill reached the head once.
     pub ready: AtomicBool,
+    /// A `newHeads` subscription is live.
+    pub websocket: AtomicBool,
+    /// Times the head stood still longer than the stall limit.
+    pub head_stalls: AtomicU64,
+    /// Events stored per second, over the last second.
+    pub events_per_second: AtomicU64,
 }
 
 /// The indexer of one deployment.
@@ -81,6 +91,7 @@ pub struct Indexer {
     events: HashMap<&'static str, Events>,
     config: Config,
     range: u64,
+    wake: Option<Arc<Notify>>,
     /// Shared with the API.
     pub metrics: Arc<Metrics>,
 }
@@ -132,8 +143,15 @@ impl Indexer {
             events: abi::all()?,
             range: config.max_range.min(2_000),
             config,
+            wake: None,
             metrics: Arc::default(),
         })
+    }
+
+    /// Wakes the follower early when `notify` fires (a new head announced
+    /// over WebSocket) instead of only at each poll.
+    pub fn wake_on(&mut self, notify: Arc<Notify>) {
+        self.wake = Some(notify);
     }
 
     /// Where indexing stands: the checkpoint, or the block before the
@@ -172,7 +190,7 @@ impl Indexer {
             if self.header(b.number).await?.hash == b.hash {
                 let removed = self.store.roll_back(b.number, b.hash).await?;
                 self.metrics.reorgs.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(ancestor = b.number, events_removed = removed, "reorg: rolled back");
+                tracing::warn!(target: "strand::sync", ancestor = b.number, events_removed = removed, "reorg: rolled back");
                 return Ok(Some(b.number));
             }
         }
@@ -305,7 +323,7 @@ impl Indexer {
                     }
                     let suggested = suggested_range(&e.to_string()).filter(|&s| s >= 1 && s < span);
                     self.range = suggested.unwrap_or(span / 2).max(1);
-                    tracing::debug!(from, span, next = self.range, error = %e, "eth_getLogs range shrunk");
+                    tracing::debug!(target: "strand::sync", from, span, next = self.range, error = %e, "eth_getLogs range shrunk");
                     to = from + self.range - 1;
                 }
             }
@@ -335,7 +353,7 @@ impl Indexer {
             }
             let Some(&program) = self.programs.get(&log.address()) else { continue };
             let Some(decoded) = self.events[program].decode(&log.inner)? else {
-                tracing::warn!(program, "a log of no known event; skipped");
+                tracing::warn!(target: "strand::sync", program, "a log of no known event; skipped");
                 continue;
             };
             rows.push(EventRow {
@@ -357,35 +375,70 @@ impl Indexer {
 
     /// Backfills, then follows the head until `stop` is set. A failed
     /// step is retried after a pause (nothing of it was stored).
+    /// `progress` hears of every indexed batch: the block reached and the
+    /// head.
     pub async fn run(
         &mut self,
         stop: Arc<AtomicBool>,
         mut progress: impl FnMut(u64, u64),
     ) -> eyre::Result<()> {
         self.reconcile().await?;
+        let rate = tokio::spawn(measure_rate(self.metrics.clone()));
         let mut last_head = (0, Instant::now());
-        while !stop.load(Ordering::Relaxed) {
+        let result = loop {
+            if stop.load(Ordering::Relaxed) {
+                break Ok(());
+            }
             match self.step().await {
                 Ok(Step::CaughtUp) => {
                     let head = self.metrics.head.load(Ordering::Relaxed);
                     if head != last_head.0 {
                         last_head = (head, Instant::now());
-                    } else if last_head.1.elapsed() > Duration::from_secs(120) {
-                        tracing::warn!(head, "the head has not moved for two minutes");
+                    } else if last_head.1.elapsed() > self.config.stall_after {
+                        self.metrics.head_stalls.fetch_add(1, Ordering::Relaxed);
+                        tracing::warn!(
+                            target: "strand::sync",
+                            head,
+                            still_for_secs = last_head.1.elapsed().as_secs(),
+                            "the head has not moved: is the node producing blocks?"
+                        );
                         last_head.1 = Instant::now();
                     }
-                    tokio::time::sleep(self.config.poll).await;
+                    self.idle().await;
                 }
                 Ok(Step::Indexed(n)) => progress(n, self.metrics.head.load(Ordering::Relaxed)),
                 Ok(Step::RolledBack(_)) => {}
-                Err(e) if is_fatal(&e) => return Err(e),
+                Err(e) if is_fatal(&e) => break Err(e),
                 Err(e) => {
-                    tracing::warn!(error = %format!("{e:#}"), "step failed; retrying");
+                    tracing::warn!(target: "strand::sync", error = %format!("{e:#}"), "step failed; retrying");
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
             }
+        };
+        rate.abort();
+        result
+    }
+
+    /// Waits for the next poll, or less when a new head is announced.
+    async fn idle(&self) {
+        match &self.wake {
+            Some(notify) => {
+                let _ = tokio::time::timeout(self.config.poll, notify.notified()).await;
+            }
+            None => tokio::time::sleep(self.config.poll).await,
         }
-        Ok(())
+    }
+}
+
+/// Keeps [`Metrics::events_per_second`] current, once a second.
+async fn measure_rate(metrics: Arc<Metrics>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut last = metrics.events.load(Ordering::Relaxed);
+    loop {
+        tick.tick().await;
+        let now = metrics.events.load(Ordering::Relaxed);
+        metrics.events_per_second.store(now.saturating_sub(last), Ordering::Relaxed);
+        last = now;
     }
 }
 
