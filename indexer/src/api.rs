@@ -174,20 +174,16 @@ fn address_at(r: &sqlx::postgres::PgRow, i: usize) -> Value {
     json!(alloy::primitives::Address::from_slice(&bytes))
 }
 
-fn owner_of(address: &str) -> Result<Vec<u8>, Response> {
-    address
-        .parse::<alloy::primitives::Address>()
-        .map(|a| a.to_vec())
-        .map_err(|_| bad("not an address"))
+fn owner_of(address: &str) -> Option<Vec<u8>> {
+    address.parse::<alloy::primitives::Address>().ok().map(|a| a.to_vec())
 }
 
 /// Queries an owner's active datasets can take part in, with the owner's
 /// decision on each, undecided open ones first: the shape of `strand owner
 /// inbox --json`.
 async fn inbox(State(api): State<Api>, Path(address): Path<String>) -> Response {
-    let owner = match owner_of(&address) {
-        Ok(o) => o,
-        Err(r) => return r,
+    let Some(owner) = owner_of(&address) else {
+        return bad("not an address");
     };
     let rows = sqlx::query(
         "SELECT q.id::TEXT, d.id::TEXT, q.state, COALESCE(c.decision, 'undecided'), q.purpose,
@@ -228,9 +224,8 @@ async fn inbox(State(api): State<Api>, Path(address): Path<String>) -> Response 
 // Missing: a dataset deactivated before the result shows as claimable here
 // (the chain refuses its claim); closing it needs the answer's time stored.
 async fn rewards(State(api): State<Api>, Path(address): Path<String>) -> Response {
-    let owner = match owner_of(&address) {
-        Ok(o) => o,
-        Err(r) => return r,
+    let Some(owner) = owner_of(&address) else {
+        return bad("not an address");
     };
     let rows = sqlx::query(
         "SELECT c.query::TEXT, c.dataset::TEXT, q.reward_per_consent::TEXT,
@@ -295,9 +290,8 @@ async fn disputes(State(api): State<Api>) -> Response {
 /// An operator's standing: stake, unbonding, jail, slashes, and the
 /// queries it answered with how their disputes ended.
 async fn operator(State(api): State<Api>, Path(address): Path<String>) -> Response {
-    let who = match owner_of(&address) {
-        Ok(o) => o,
-        Err(r) => return r,
+    let Some(who) = owner_of(&address) else {
+        return bad("not an address");
     };
     let row = sqlx::query(
         "SELECT o.stake::TEXT, o.unbonding::TEXT, o.release_at::TEXT, o.jailed,
