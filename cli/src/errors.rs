@@ -193,12 +193,31 @@ pub(crate) fn message(d: &Decoded) -> String {
     }
 }
 
+/// A call the program refused with one of its custom errors: the
+/// sentence for people, and the error's name as the stable `code` of a
+/// `--json` failure.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub(crate) struct Reverted {
+    /// The custom error's name, such as `WrongQueryState`.
+    pub(crate) name: String,
+    message: String,
+}
+
+/// The stable code of a failure for `--json`: the custom error's name
+/// when a program refused the call, `failed` otherwise.
+pub(crate) fn code(e: &eyre::Report) -> String {
+    e.chain()
+        .find_map(|c| c.downcast_ref::<Reverted>())
+        .map_or_else(|| "failed".to_string(), |r| r.name.clone())
+}
+
 /// A failed contract call as one line, decoded where it carries a custom
 /// error.
 pub(crate) fn contract(e: alloy::contract::Error) -> eyre::Report {
     if let Some(data) = e.as_revert_data() {
         return match decode(&data) {
-            Some(d) => eyre!(message(&d)),
+            Some(d) => eyre::Report::new(Reverted { message: message(&d), name: d.name }),
             None if data.is_empty() => eyre!("the transaction would revert without a reason"),
             None => eyre!("the transaction would revert with unknown data {data}"),
         };
@@ -319,6 +338,16 @@ mod tests {
             requested: U256::from(10u128.pow(18)),
         };
         assert!(said(e.abi_encode()).ends_with("has 0 GENE staked, less than 1 GENE"));
+    }
+
+    #[test]
+    fn a_refused_call_carries_its_error_name_as_the_code() {
+        let data = ledger::QueryFull { query: 2, maxConsents: 5 }.abi_encode();
+        let d = decode(&data).unwrap();
+        let report = eyre::Report::new(Reverted { message: message(&d), name: d.name })
+            .wrap_err("approving");
+        assert_eq!(code(&report), "QueryFull");
+        assert_eq!(code(&eyre!("cannot reach the RPC endpoint")), "failed");
     }
 
     #[test]

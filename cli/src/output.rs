@@ -39,7 +39,7 @@ impl Out {
     pub(crate) fn fail(&self, e: &eyre::Report) {
         let message = errors::one_line(e);
         if self.json {
-            println!("{:#}", json!({ "error": message }));
+            println!("{:#}", json!({ "error": message, "code": errors::code(e) }));
         }
         eprintln!("error: {message}");
     }
