@@ -93,10 +93,19 @@ async fn run(args: Args) -> eyre::Result<()> {
     let manifest = Manifest::read(&args.manifest)?;
     let url = args.rpc_url.parse().map_err(|_| eyre!("bad RPC URL {:?}", args.rpc_url))?;
     let provider = ProviderBuilder::new().connect_http(url).erased();
-    provider
+    let chain_id = provider
         .get_chain_id()
         .await
         .map_err(|_| eyre!("cannot reach the node at {}: is it running?", args.rpc_url))?;
+    if chain_id != manifest.chain_id {
+        return Err(eyre!(
+            "the node at {} serves chain {chain_id} but {} is for chain {}: point --rpc-url at chain {} or pass that chain's manifest",
+            args.rpc_url,
+            args.manifest.display(),
+            manifest.chain_id,
+            manifest.chain_id
+        ));
+    }
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .wrap_err_with(|| format!("cannot listen on {} (pass another --listen)", args.listen))?;

@@ -1,0 +1,134 @@
+//! The `strand-indexer` binary refuses bad input with one line that says
+//! what is wrong and a non-zero exit, before it writes anything: a missing
+//! or malformed manifest, a node that does not answer, a node of another
+//! chain, a database that does not answer.
+
+use std::process::Command;
+
+use alloy::primitives::{Address, B256};
+use strand_client::deploy::{Deployed, Manifest, Programs, Settings};
+use strand_e2e::{database, StockAnvil};
+
+fn manifest(chain_id: u64) -> Manifest {
+    let program = |n: u8| Deployed {
+        address: Address::repeat_byte(n),
+        block: 1,
+        tx_hash: B256::ZERO,
+        code_hash: B256::ZERO,
+        activation_tx: None,
+    };
+    Manifest {
+        chain_id,
+        deployer: Address::ZERO,
+        programs: Programs {
+            gene: program(1),
+            staking: program(2),
+            datasets: program(3),
+            ledger: program(4),
+        },
+        settings: Settings::devnet(Address::ZERO, Address::ZERO),
+    }
+}
+
+/// Runs the indexer and returns its exit code and its stderr.
+fn indexer(args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_strand-indexer"))
+        .args(args)
+        .args(["--listen", "127.0.0.1:0"])
+        .env_remove("DATABASE_URL")
+        .env_remove("STRAND_RPC_URL")
+        .env_remove("STRAND_DEPLOYMENT")
+        .output()
+        .expect("the indexer runs");
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).trim().to_string())
+}
+
+#[test]
+fn a_missing_or_malformed_manifest_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.json");
+    let (code, err) = indexer(&[
+        "--manifest",
+        missing.to_str().unwrap(),
+        "--database-url",
+        "postgres://x@127.0.0.1:9/x",
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.starts_with(&format!(
+            "error: cannot read deployment manifest {}: run `strand deploy` first",
+            missing.display()
+        )),
+        "{err}"
+    );
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"chainId\": 1}").unwrap();
+    let (code, err) =
+        indexer(&["--manifest", bad.to_str().unwrap(), "--database-url", "postgres://x@h:9/x"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("is not a Strand deployment manifest"), "{err}");
+}
+
+#[test]
+fn a_node_that_does_not_answer_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.json");
+    manifest(31337).write(&path).unwrap();
+    let (code, err) = indexer(&[
+        "--manifest",
+        path.to_str().unwrap(),
+        "--rpc-url",
+        "http://127.0.0.1:9",
+        "--database-url",
+        "postgres://x@127.0.0.1:9/x",
+    ]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        err.lines().last().unwrap(),
+        "error: cannot reach the node at http://127.0.0.1:9: is it running?"
+    );
+}
+
+#[tokio::test]
+async fn another_chain_or_an_unreachable_database_stops_it_before_anything_is_written() {
+    let test = "another_chain_or_an_unreachable_database";
+    let Some(anvil) = StockAnvil::start(test).unwrap() else { return };
+    let Some(url) = database(test).await.unwrap() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.json");
+    manifest(1).write(&path).unwrap();
+    let m = path.to_str().unwrap();
+    let (code, err) = indexer(&["--manifest", m, "--rpc-url", &anvil.url, "--database-url", &url]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.ends_with(&format!(
+            "serves chain 31337 but {m} is for chain 1: point --rpc-url at chain 1 or pass that chain's manifest"
+        )),
+        "{err}"
+    );
+    use sqlx::Connection;
+    let mut db = sqlx::PgConnection::connect(&url).await.unwrap();
+    let tables: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'",
+    )
+    .fetch_one(&mut db)
+    .await
+    .unwrap();
+    assert_eq!(tables, 0, "nothing was written for a chain that does not match");
+
+    manifest(31337).write(&path).unwrap();
+    let (code, err) = indexer(&[
+        "--manifest",
+        m,
+        "--rpc-url",
+        &anvil.url,
+        "--database-url",
+        "postgres://strand:secret@127.0.0.1:9/strand",
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("cannot connect to PostgreSQL at postgres://strand@127.0.0.1:9/strand"),
+        "{err}"
+    );
+    assert!(!err.contains("secret"), "the password stays out of messages: {err}");
+}
