@@ -229,8 +229,8 @@ fn batch_emitter() -> Vec<u8> {
         code.extend([dup(4), PUSH1, k, EQ, PUSH2, 0, 0, JUMPI]);
     }
     let mut branches = [0usize; 5];
-    for k in 0..=4usize {
-        branches[k] = code.len();
+    for (k, branch) in branches.iter_mut().enumerate() {
+        *branch = code.len();
         code.push(JUMPDEST);
         // Topics last to first, so that topic 0 ends up on top.
         for (pushed, i) in (0..k).rev().enumerate() {

@@ -1,6 +1,8 @@
 //! PostgreSQL: the event stream, the projections folded from it, the
 //! block-hash window and the checkpoint, each batch in one transaction.
 
+use std::collections::HashSet;
+
 use alloy::primitives::{Address, B256};
 use eyre::{eyre, WrapErr};
 use serde_json::{Map, Value};
@@ -139,28 +141,32 @@ impl Store {
 
     /// Stores a batch: its events, what they change in the projections, its
     /// window blocks and the new checkpoint, all or nothing.
+    ///
+    /// The projections are folded per batch far below the head, and per
+    /// block inside the reorg window (`undo`), so that the undo log holds
+    /// each row's version before every block a rollback may return to.
     pub async fn commit(&self, batch: &Batch) -> eyre::Result<usize> {
         let mut tx = self.pool.begin().await?;
         if batch.undo {
             sqlx::query("SELECT set_config('strand.undo', 'on', true)").execute(&mut *tx).await?;
         }
         let inserted = insert_events(&mut tx, &batch.events).await?;
-        for e in batch.events.iter().filter(|e| inserted.contains(&(e.block_hash, e.log_index))) {
-            crate::project::apply(&mut tx, e)
-                .await
-                .wrap_err_with(|| format!("projecting {} in block {}", e.name, e.block_number))?;
+        let fresh: Vec<&EventRow> = match &inserted {
+            None => batch.events.iter().collect(),
+            Some(keys) => batch
+                .events
+                .iter()
+                .filter(|e| keys.contains(&(e.block_hash, e.log_index)))
+                .collect(),
+        };
+        if batch.undo {
+            for block in fresh.chunk_by(|a, b| a.block_number == b.block_number) {
+                crate::project::apply(&mut tx, block).await?;
+            }
+        } else {
+            crate::project::apply(&mut tx, &fresh).await?;
         }
-        for b in &batch.blocks {
-            sqlx::query(
-                "INSERT INTO blocks (number, hash, parent_hash) VALUES ($1, $2, $3)
-                 ON CONFLICT (number) DO UPDATE SET hash = EXCLUDED.hash, parent_hash = EXCLUDED.parent_hash",
-            )
-            .bind(i64::try_from(b.number)?)
-            .bind(b.hash.as_slice())
-            .bind(b.parent_hash.as_slice())
-            .execute(&mut *tx)
-            .await?;
-        }
+        insert_blocks(&mut tx, &batch.blocks).await?;
         let prune = i64::try_from(batch.prune_below)?;
         sqlx::query("DELETE FROM blocks WHERE number < $1").bind(prune).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM undo_log WHERE block_number < $1")
@@ -177,7 +183,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(inserted.len())
+        Ok(fresh.len())
     }
 
     /// Forgets everything above `ancestor` (events, projection changes,
@@ -203,14 +209,15 @@ impl Store {
     }
 }
 
-/// Inserts events that are not there yet; returns the keys of those
-/// inserted (a replayed event is skipped, and so are its projections).
+/// Inserts events that are not there yet. Returns `None` when all were
+/// new, else the keys of those inserted (a replayed event is skipped, and
+/// so are its projections).
 async fn insert_events(
     tx: &mut Transaction<'_, Postgres>,
     events: &[EventRow],
-) -> eyre::Result<std::collections::HashSet<(B256, u64)>> {
+) -> eyre::Result<Option<HashSet<(B256, u64)>>> {
     if events.is_empty() {
-        return Ok(Default::default());
+        return Ok(None);
     }
     let mut hashes = Vec::with_capacity(events.len());
     let mut indexes = Vec::with_capacity(events.len());
@@ -227,10 +234,10 @@ async fn insert_events(
         numbers.push(i64::try_from(e.block_number)?);
         times.push(e.block_time.map(|t| t.to_string()));
         txs.push(e.tx_hash.to_vec());
-        programs.push(e.program.to_string());
+        programs.push(e.program);
         addresses.push(e.address.to_vec());
-        names.push(e.name.clone());
-        args.push(Value::Object(e.args.clone()).to_string());
+        names.push(e.name.as_str());
+        args.push(serde_json::to_string(&e.args)?);
     }
     let rows = sqlx::query(
         "INSERT INTO events (block_hash, log_index, block_number, block_time, tx_hash, program, address, name, args)
@@ -251,10 +258,36 @@ async fn insert_events(
     .bind(args)
     .fetch_all(&mut **tx)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (B256::from_slice(&r.get::<Vec<u8>, _>(0)), r.get::<i64, _>(1) as u64))
-        .collect())
+    if rows.len() == events.len() {
+        return Ok(None);
+    }
+    Ok(Some(
+        rows.into_iter()
+            .map(|r| (B256::from_slice(&r.get::<Vec<u8>, _>(0)), r.get::<i64, _>(1) as u64))
+            .collect(),
+    ))
+}
+
+/// Records the window's blocks, replacing those of the same numbers.
+async fn insert_blocks(
+    tx: &mut Transaction<'_, Postgres>,
+    blocks: &[BlockRow],
+) -> eyre::Result<()> {
+    if blocks.is_empty() {
+        return Ok(());
+    }
+    let numbers = blocks.iter().map(|b| i64::try_from(b.number)).collect::<Result<Vec<_>, _>>()?;
+    sqlx::query(
+        "INSERT INTO blocks (number, hash, parent_hash)
+         SELECT * FROM UNNEST($1::BIGINT[], $2::BYTEA[], $3::BYTEA[])
+         ON CONFLICT (number) DO UPDATE SET hash = EXCLUDED.hash, parent_hash = EXCLUDED.parent_hash",
+    )
+    .bind(numbers)
+    .bind(blocks.iter().map(|b| b.hash.to_vec()).collect::<Vec<_>>())
+    .bind(blocks.iter().map(|b| b.parent_hash.to_vec()).collect::<Vec<_>>())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// `url` without its password, for messages.
