@@ -324,16 +324,32 @@ async fn operator(State(api): State<Api>, Path(address): Path<String>) -> Respon
 }
 
 /// Protocol economics, per finalised query: what the researcher paid, what
-/// owners received, the fees, and the cost of each consented answer; and
-/// the totals.
-// Missing: gas spent per query; it needs the transactions' receipts, which
-// the indexer does not fetch yet.
+/// owners received, the fees, the gas of every transaction that named the
+/// query (submission, consents, result, disputes, finalisation, claims;
+/// a transaction naming several queries, as a claim may, shared equally
+/// among them), and the cost of each consented answer; and the totals.
+/// The researcher's GENE approval before submitting names no query and
+/// is not counted.
 async fn economics(State(api): State<Api>) -> Response {
     let rows = sqlx::query(
-        "SELECT id::TEXT, (escrow - COALESCE(refund, 0))::TEXT, owners_paid::TEXT,
+        "WITH named AS (
+             SELECT DISTINCT block_hash, tx_hash, COALESCE(args->>'query', args->>'id')::NUMERIC AS query
+               FROM events
+              WHERE program = 'ledger' AND (args ? 'query' OR name = 'QuerySubmitted')
+         ), shares AS (
+             SELECT n.query, t.gas_used, t.gas_used * t.effective_gas_price AS cost,
+                    count(*) OVER (PARTITION BY n.block_hash, n.tx_hash) AS ways
+               FROM named n JOIN transactions t USING (block_hash, tx_hash)
+         ), gas AS (
+             SELECT query, sum(div(gas_used, ways)) AS used, sum(div(cost, ways)) AS cost
+               FROM shares GROUP BY query
+         )
+         SELECT id::TEXT, (escrow - COALESCE(refund, 0))::TEXT, owners_paid::TEXT,
                 operator_fee::TEXT, protocol_fee::TEXT, consents_used,
-                CASE WHEN consents_used > 0 THEN ((escrow - COALESCE(refund, 0)) / consents_used)::NUMERIC(78,0)::TEXT END
-           FROM queries WHERE state = 'finalised' ORDER BY id",
+                CASE WHEN consents_used > 0 THEN ((escrow - COALESCE(refund, 0)) / consents_used)::NUMERIC(78,0)::TEXT END,
+                COALESCE(gas.used, 0)::TEXT, COALESCE(gas.cost, 0)::TEXT
+           FROM queries LEFT JOIN gas ON gas.query = queries.id
+          WHERE state = 'finalised' ORDER BY id",
     )
     .fetch_all(&api.pool)
     .await;
@@ -345,18 +361,24 @@ async fn economics(State(api): State<Api>) -> Response {
     .fetch_one(&api.pool)
     .await;
     match (rows, totals) {
-        (Ok(rows), Ok(t)) => Json(json!({
+        (Ok(rows), Ok(t)) => {
+            let gas: u128 =
+                rows.iter().filter_map(|r| r.get::<String, _>(7).parse::<u128>().ok()).sum();
+            Json(json!({
             "queries": rows.iter().map(|r| json!({
                 "query": uint(r, 0), "researcherPaid": r.get::<String, _>(1), "ownersReceived": r.get::<String, _>(2),
                 "operatorFee": r.get::<String, _>(3), "protocolFee": r.get::<String, _>(4),
                 "consentsUsed": r.get::<Option<i64>, _>(5), "costPerConsent": r.get::<Option<String>, _>(6),
+                "gasUsed": r.get::<String, _>(7), "gasCost": r.get::<String, _>(8),
             })).collect::<Vec<_>>(),
             "finalised": t.get::<i64, _>(0),
             "researchersPaid": t.get::<String, _>(1),
             "ownersReceived": t.get::<String, _>(2),
             "consentsUsed": t.get::<i64, _>(3),
+            "gasUsed": gas.to_string(),
         }))
-        .into_response(),
+        .into_response()
+        }
         (Err(e), _) | (_, Err(e)) => fail(e),
     }
 }

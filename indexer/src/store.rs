@@ -42,6 +42,23 @@ pub struct BlockRow {
     pub parent_hash: B256,
 }
 
+/// The receipt of a transaction that emitted a ledger event: its gas.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TxRow {
+    /// Block the transaction is in: with `tx_hash`, the row's identity.
+    pub block_hash: B256,
+    /// Transaction hash.
+    pub tx_hash: B256,
+    /// Block number.
+    pub block_number: u64,
+    /// Who sent it.
+    pub sender: Address,
+    /// Gas it used.
+    pub gas_used: u64,
+    /// Wei it paid per gas.
+    pub effective_gas_price: u128,
+}
+
 /// Blocks `from..=to`, all their events, and the checkpoint that follows.
 #[derive(Clone, Debug, Default)]
 pub struct Batch {
@@ -55,6 +72,8 @@ pub struct Batch {
     pub blocks: Vec<BlockRow>,
     /// Every event of the batch's blocks, in chain order.
     pub events: Vec<EventRow>,
+    /// Receipts of the transactions that emitted the batch's ledger events.
+    pub transactions: Vec<TxRow>,
     /// Record undo versions of projection rows (blocks inside the window).
     pub undo: bool,
     /// Forget window blocks and undo versions below this block.
@@ -167,6 +186,7 @@ impl Store {
             crate::project::apply(&mut tx, &fresh).await?;
         }
         insert_blocks(&mut tx, &batch.blocks).await?;
+        insert_transactions(&mut tx, &batch.transactions).await?;
         let prune = i64::try_from(batch.prune_below)?;
         sqlx::query("DELETE FROM blocks WHERE number < $1").bind(prune).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM undo_log WHERE block_number < $1")
@@ -195,6 +215,10 @@ impl Store {
         sqlx::query("SELECT set_config('strand.undo', 'off', true)").execute(&mut *tx).await?;
         sqlx::query("SELECT roll_back_projections($1)").bind(a).execute(&mut *tx).await?;
         let removed = sqlx::query("DELETE FROM events WHERE block_number > $1")
+            .bind(a)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM transactions WHERE block_number > $1")
             .bind(a)
             .execute(&mut *tx)
             .await?;
@@ -285,6 +309,33 @@ async fn insert_blocks(
     .bind(numbers)
     .bind(blocks.iter().map(|b| b.hash.to_vec()).collect::<Vec<_>>())
     .bind(blocks.iter().map(|b| b.parent_hash.to_vec()).collect::<Vec<_>>())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Records receipts not recorded yet (a replayed batch adds nothing).
+async fn insert_transactions(
+    tx: &mut Transaction<'_, Postgres>,
+    rows: &[TxRow],
+) -> eyre::Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let numbers =
+        rows.iter().map(|r| i64::try_from(r.block_number)).collect::<Result<Vec<_>, _>>()?;
+    sqlx::query(
+        "INSERT INTO transactions (block_hash, tx_hash, block_number, sender, gas_used, effective_gas_price)
+         SELECT b, t, n, s, g::NUMERIC, p::NUMERIC
+           FROM UNNEST($1::BYTEA[], $2::BYTEA[], $3::BIGINT[], $4::BYTEA[], $5::TEXT[], $6::TEXT[]) AS u(b, t, n, s, g, p)
+         ON CONFLICT (block_hash, tx_hash) DO NOTHING",
+    )
+    .bind(rows.iter().map(|r| r.block_hash.to_vec()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.tx_hash.to_vec()).collect::<Vec<_>>())
+    .bind(numbers)
+    .bind(rows.iter().map(|r| r.sender.to_vec()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.gas_used.to_string()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.effective_gas_price.to_string()).collect::<Vec<_>>())
     .execute(&mut **tx)
     .await?;
     Ok(())

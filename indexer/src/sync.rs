@@ -3,7 +3,7 @@
 //! every log's block hash, rolling back on a reorg.
 
 use std::{
-    collections::HashMap,
+    collections::{BTreeMap, HashMap, HashSet},
     sync::{
         atomic::{AtomicBool, AtomicU64, Ordering},
         Arc,
@@ -12,18 +12,19 @@ use std::{
 };
 
 use alloy::{
-    eips::BlockNumberOrTag,
+    eips::{BlockId, BlockNumberOrTag},
     primitives::{Address, B256},
     providers::{DynProvider, Provider},
     rpc::types::{Filter, Log},
 };
 use eyre::{bail, eyre, WrapErr};
+use futures_util::{StreamExt, TryStreamExt};
 use strand_client::deploy::Manifest;
 use tokio::sync::Notify;
 
 use crate::{
     abi::{self, Events},
-    store::{Batch, BlockRow, Checkpoint, EventRow, Store},
+    store::{Batch, BlockRow, Checkpoint, EventRow, Store, TxRow},
 };
 
 /// How the indexer follows the chain.
@@ -229,12 +230,14 @@ impl Indexer {
         let (logs, to) = self.logs(from, to).await?;
         let last = self.header(to).await?;
         let events = self.decode(&logs, |_| true)?;
+        let transactions = self.receipts(&events).await?;
         let batch = Batch {
             chain_id: self.chain_id,
             to,
             to_hash: last.hash,
             blocks: vec![last],
             events,
+            transactions,
             undo: false,
             prune_below: target.saturating_sub(self.config.reorg_window),
         };
@@ -285,17 +288,65 @@ impl Indexer {
             }
         }
         let events = self.decode(&logs, |_| true)?;
+        let transactions = self.receipts(&events).await?;
         let batch = Batch {
             chain_id: self.chain_id,
             to,
             to_hash: parent,
             blocks: headers,
             events,
+            transactions,
             undo: true,
             prune_below: to.saturating_sub(self.config.reorg_window),
         };
         self.commit(&batch).await?;
         Ok(Step::Indexed(to))
+    }
+
+    /// The receipts of the transactions that emitted ledger events, fetched
+    /// by block hash a block at a time (a few blocks at once), so that a
+    /// block replaced meanwhile fails the batch rather than lends it its
+    /// receipts.
+    async fn receipts(&self, events: &[EventRow]) -> eyre::Result<Vec<TxRow>> {
+        let mut wanted: BTreeMap<(u64, B256), HashSet<B256>> = BTreeMap::new();
+        for e in events.iter().filter(|e| e.program == "ledger") {
+            wanted.entry((e.block_number, e.block_hash)).or_default().insert(e.tx_hash);
+        }
+        let blocks = futures_util::stream::iter(wanted)
+            .map(|((number, hash), txs)| async move {
+                let receipts = self
+                    .provider
+                    .get_block_receipts(BlockId::hash(hash))
+                    .await
+                    .inspect_err(|_| {
+                        self.metrics.rpc_errors.fetch_add(1, Ordering::Relaxed);
+                    })?
+                    .ok_or_else(|| eyre!("the node has no receipts for block {number} ({hash}); retrying"))?;
+                let rows: Vec<TxRow> = receipts
+                    .iter()
+                    .filter(|r| txs.contains(&r.transaction_hash))
+                    .map(|r| TxRow {
+                        block_hash: hash,
+                        tx_hash: r.transaction_hash,
+                        block_number: number,
+                        sender: r.from,
+                        gas_used: r.gas_used,
+                        effective_gas_price: r.effective_gas_price,
+                    })
+                    .collect();
+                if rows.len() != txs.len() {
+                    bail!(
+                        "block {number} ({hash}) has receipts for {} of its {} ledger transactions; retrying",
+                        rows.len(),
+                        txs.len()
+                    );
+                }
+                Ok(rows)
+            })
+            .buffered(4)
+            .try_collect::<Vec<_>>()
+            .await?;
+        Ok(blocks.into_iter().flatten().collect())
     }
 
     async fn commit(&self, batch: &Batch) -> eyre::Result<()> {

@@ -130,6 +130,7 @@ fn batch(blocks: &[Block], undo: bool) -> Batch {
         to_hash: last.hash,
         blocks: if undo { blocks.iter().map(|b| b.header).collect() } else { vec![last] },
         events: blocks.iter().flat_map(|b| b.events.clone()).collect(),
+        transactions: Vec::new(),
         undo,
         prune_below: 0,
     }

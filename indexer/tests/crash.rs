@@ -407,6 +407,7 @@ async fn assert_same_index(killed: &PgPool, clean: &PgPool, head: u64, events: u
     // too, as the end of a backfill or as a block near the head.
     for table in [
         "events",
+        "transactions",
         "datasets",
         "queries",
         "consents",

@@ -10,8 +10,7 @@ use alloy::{
     primitives::U256,
     providers::{DynProvider, Provider},
 };
-use common::{catch_up, config, manifest, mine_block, place_emitters, story};
-use serde_json::Value;
+use common::{catch_up, config, dump, manifest, mine_block, place_emitters, story};
 use sqlx::Row;
 use strand_e2e::{database, StockAnvil};
 use strand_indexer::{
@@ -22,31 +21,6 @@ use strand_indexer::{
 /// Mines block `i` of the story: all its events in one block.
 async fn mine(p: &DynProvider, i: u64, variant: u64) {
     mine_block(p, story(i, variant)).await;
-}
-
-/// Every table the indexer writes, as canonical JSON.
-async fn dump(store: &Store) -> Value {
-    let mut out = serde_json::Map::new();
-    for (table, order) in [
-        ("events", "block_number, log_index"),
-        ("datasets", "id"),
-        ("queries", "id"),
-        ("consents", "query, dataset"),
-        ("disputes", "query"),
-        ("operators", "address"),
-        ("balances", "address"),
-        ("checkpoint", "id"),
-    ] {
-        let rows =
-            sqlx::query(&format!("SELECT to_jsonb(t)::TEXT FROM {table} t ORDER BY {order}"))
-                .fetch_all(store.pool())
-                .await
-                .unwrap();
-        let rows: Vec<Value> =
-            rows.iter().map(|r| serde_json::from_str(&r.get::<String, _>(0)).unwrap()).collect();
-        out.insert(table.into(), Value::Array(rows));
-    }
-    Value::Object(out)
 }
 
 #[tokio::test]
@@ -92,7 +66,7 @@ async fn reorgs_of_depth_1_to_10_end_equal_to_a_clean_index() {
 
         // A clean index of the canonical chain agrees row for row.
         let clean = Store::open(&clean_url).await.unwrap();
-        sqlx::query("TRUNCATE events, datasets, queries, consents, disputes, operators, balances, blocks, checkpoint, undo_log")
+        sqlx::query("TRUNCATE events, transactions, datasets, queries, consents, disputes, operators, balances, blocks, checkpoint, undo_log")
             .execute(clean.pool())
             .await
             .unwrap();
@@ -132,6 +106,31 @@ async fn a_backfill_in_ranges_equals_a_block_by_block_index() {
     assert_eq!(da["balances"], db["balances"]);
     assert_eq!(da["datasets"], db["datasets"]);
     assert!(da["events"].as_array().unwrap().len() > 150);
+    // Every transaction that emitted a ledger event has its receipt's gas.
+    let txs = sqlx::query(
+        "SELECT DISTINCT e.tx_hash, t.gas_used::TEXT, t.effective_gas_price::TEXT, t.sender
+           FROM events e LEFT JOIN transactions t USING (block_hash, tx_hash)
+          WHERE e.program = 'ledger'",
+    )
+    .fetch_all(a.pool())
+    .await
+    .unwrap();
+    assert!(txs.len() > 20, "{} ledger transactions", txs.len());
+    for r in txs {
+        let hash = alloy::primitives::B256::from_slice(&r.get::<Vec<u8>, _>(0));
+        let receipt = p.get_transaction_receipt(hash).await.unwrap().unwrap();
+        let stored: (Option<String>, Option<String>, Option<Vec<u8>>) =
+            (r.get(1), r.get(2), r.get(3));
+        assert_eq!(
+            stored,
+            (
+                Some(receipt.gas_used.to_string()),
+                Some(receipt.effective_gas_price.to_string()),
+                Some(receipt.from.to_vec())
+            ),
+            "transaction {hash}"
+        );
+    }
     // Balances are the sum of the transfers.
     let rows = sqlx::query("SELECT '0x' || encode(address, 'hex'), balance::TEXT FROM balances")
         .fetch_all(a.pool())

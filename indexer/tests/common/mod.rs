@@ -11,10 +11,15 @@ use alloy::{
     rpc::types::TransactionRequest,
     sol_types::SolEvent,
 };
+use serde_json::Value;
+use sqlx::Row;
 use strand_bindings::{datasets, gene, ledger, staking};
 use strand_client::deploy::{Deployed, Manifest, Programs, Settings};
 use strand_e2e::{emit_calldata, log_emitter};
-use strand_indexer::sync::{Config, Indexer, Step};
+use strand_indexer::{
+    store::Store,
+    sync::{Config, Indexer, Step},
+};
 
 const PROGRAMS: [(&str, u8); 4] =
     [("gene", 0xa1), ("staking", 0xa2), ("datasets", 0xa3), ("ledger", 0xa4)];
@@ -187,4 +192,31 @@ pub(crate) async fn catch_up(indexer: &mut Indexer) -> Vec<Step> {
 /// poll.
 pub(crate) fn config(window: u64) -> Config {
     Config { reorg_window: window, poll: Duration::from_millis(10), ..Default::default() }
+}
+
+/// Every table the indexer writes, as canonical JSON.
+#[allow(dead_code)] // the crash test compares rows its own way
+pub(crate) async fn dump(store: &Store) -> Value {
+    let mut out = serde_json::Map::new();
+    for (table, order) in [
+        ("events", "block_number, log_index"),
+        ("transactions", "block_number, tx_hash"),
+        ("datasets", "id"),
+        ("queries", "id"),
+        ("consents", "query, dataset"),
+        ("disputes", "query"),
+        ("operators", "address"),
+        ("balances", "address"),
+        ("checkpoint", "id"),
+    ] {
+        let rows =
+            sqlx::query(&format!("SELECT to_jsonb(t)::TEXT FROM {table} t ORDER BY {order}"))
+                .fetch_all(store.pool())
+                .await
+                .unwrap();
+        let rows: Vec<Value> =
+            rows.iter().map(|r| serde_json::from_str(&r.get::<String, _>(0)).unwrap()).collect();
+        out.insert(table.into(), Value::Array(rows));
+    }
+    Value::Object(out)
 }
