@@ -204,8 +204,16 @@ pub(crate) struct Reverted {
     message: String,
 }
 
+impl Reverted {
+    /// What the program would answer with its custom error `name`, found
+    /// out without a call (the query a command names has no submission).
+    pub(crate) fn like(name: &str, message: String) -> Self {
+        Self { name: name.into(), message }
+    }
+}
+
 /// The stable code of a failure for `--json`: the custom error's name
-/// when a program refused the call, `failed` otherwise.
+/// when a program refused the call (or would), `failed` otherwise.
 pub(crate) fn code(e: &eyre::Report) -> String {
     e.chain()
         .find_map(|c| c.downcast_ref::<Reverted>())

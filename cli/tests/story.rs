@@ -379,4 +379,6 @@ async fn bad_input(s: &Strand, op: &str) {
     let out = s.output(None, &["--json", "researcher", "status", "99"]);
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["error"], "there is no query 99");
+    assert_eq!(doc["code"], "UnknownQuery");
+    assert_eq!(out.status.code(), Some(1));
 }

@@ -291,7 +291,9 @@ pub(crate) async fn submitted(view: &View, query: u64) -> eyre::Result<QuerySubm
     let found: Vec<(QuerySubmitted, _)> =
         events(&view.provider, &view.manifest, ledger, [Some(topic_u64(query)), None, None])
             .await?;
-    found.into_iter().next().map(|(e, _)| e).ok_or_else(|| eyre!("there is no query {query}"))
+    found.into_iter().next().map(|(e, _)| e).ok_or_else(|| {
+        crate::errors::Reverted::like("UnknownQuery", format!("there is no query {query}")).into()
+    })
 }
 
 async fn posted(view: &View, query: u64) -> eyre::Result<Option<ResultPosted>> {
