@@ -220,9 +220,9 @@ async fn inbox(State(api): State<Api>, Path(address): Path<String>) -> Response 
 /// Every consent the owner left approved, with its reward and whether it
 /// is claimed, claimable, pending, or unpaid: the shape of `strand owner
 /// rewards --json`. A finalised query pays as many approvals as the result
-/// used, first claimed first paid.
-// Missing: a dataset deactivated before the result shows as claimable here
-// (the chain refuses its claim); closing it needs the answer's time stored.
+/// used, first claimed first paid. A dataset deactivated no later than the
+/// result was withdrawn from the query and is not paid, as the chain's
+/// claim says; the result's time is its ResultPosted block's.
 async fn rewards(State(api): State<Api>, Path(address): Path<String>) -> Response {
     let Some(owner) = owner_of(&address) else {
         return bad("not an address");
@@ -232,10 +232,15 @@ async fn rewards(State(api): State<Api>, Path(address): Path<String>) -> Respons
                 CASE WHEN c.reward_paid IS NOT NULL THEN 'claimed'
                      WHEN q.state IN ('open', 'answered', 'disputed') THEN 'pending'
                      WHEN q.state IN ('refunded', 'reclaimed') THEN 'not paid (query refunded)'
+                     WHEN NOT d.active AND d.deactivated_at <= (
+                          SELECT e.block_time FROM events e
+                           WHERE e.name = 'ResultPosted' AND e.program = 'ledger'
+                             AND (e.args->>'query')::NUMERIC = q.id
+                           ORDER BY e.block_number DESC LIMIT 1) THEN 'not paid (consent not used)'
                      WHEN (SELECT count(*) FROM consents p WHERE p.query = q.id AND p.reward_paid IS NOT NULL)
                           < COALESCE(q.consents_used, 0) THEN 'claimable'
                      ELSE 'not paid (consent not used)' END
-           FROM consents c JOIN queries q ON q.id = c.query
+           FROM consents c JOIN queries q ON q.id = c.query JOIN datasets d ON d.id = c.dataset
           WHERE c.owner = $1 AND (c.decision = 'approved' OR c.reward_paid IS NOT NULL)
           ORDER BY c.query, c.dataset",
     )

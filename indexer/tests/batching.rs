@@ -6,6 +6,8 @@
 //! batches go straight to the store. Skipped, with one line, without
 //! PostgreSQL.
 
+#[allow(dead_code)] // shared with the node tests; this one needs a part
+mod common;
 #[path = "../benches/workload/mod.rs"]
 mod workload;
 
@@ -13,8 +15,8 @@ use alloy::{
     primitives::{keccak256, Address, LogData, B256, U256},
     sol_types::SolEvent,
 };
+use common::dump;
 use serde_json::Value;
-use sqlx::Row;
 use strand_bindings::{datasets, gene, ledger, staking};
 use strand_e2e::database;
 use strand_indexer::{
@@ -134,31 +136,6 @@ fn batch(blocks: &[Block], undo: bool) -> Batch {
         undo,
         prune_below: 0,
     }
-}
-
-/// Every table the projections and the stream fill, as canonical JSON.
-async fn dump(store: &Store) -> Value {
-    let mut out = serde_json::Map::new();
-    for (table, order) in [
-        ("events", "block_number, log_index"),
-        ("datasets", "id"),
-        ("queries", "id"),
-        ("consents", "query, dataset"),
-        ("disputes", "query"),
-        ("operators", "address"),
-        ("balances", "address"),
-        ("checkpoint", "id"),
-    ] {
-        let rows =
-            sqlx::query(&format!("SELECT to_jsonb(t)::TEXT FROM {table} t ORDER BY {order}"))
-                .fetch_all(store.pool())
-                .await
-                .unwrap();
-        let rows: Vec<Value> =
-            rows.iter().map(|r| serde_json::from_str(&r.get::<String, _>(0)).unwrap()).collect();
-        out.insert(table.into(), Value::Array(rows));
-    }
-    Value::Object(out)
 }
 
 async fn open(test: &str) -> Option<Store> {

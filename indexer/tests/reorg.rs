@@ -10,7 +10,7 @@ use alloy::{
     primitives::U256,
     providers::{DynProvider, Provider},
 };
-use common::{catch_up, config, dump, manifest, mine_block, place_emitters, story};
+use common::{catch_up, config, dump, index_afresh, manifest, mine_block, place_emitters, story};
 use sqlx::Row;
 use strand_e2e::{database, StockAnvil};
 use strand_indexer::{
@@ -65,14 +65,7 @@ async fn reorgs_of_depth_1_to_10_end_equal_to_a_clean_index() {
         height += depth + 1;
 
         // A clean index of the canonical chain agrees row for row.
-        let clean = Store::open(&clean_url).await.unwrap();
-        sqlx::query("TRUNCATE events, transactions, datasets, queries, consents, disputes, operators, balances, blocks, checkpoint, undo_log")
-            .execute(clean.pool())
-            .await
-            .unwrap();
-        let mut fresh =
-            Indexer::new(clean.clone(), p.clone(), &manifest(), config(64)).await.unwrap();
-        catch_up(&mut fresh).await;
+        let clean = index_afresh(&clean_url, &p, &manifest()).await;
         assert_eq!(dump(&store).await, dump(&clean).await, "depth {depth}");
     }
     let events: i64 =

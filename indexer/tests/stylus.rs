@@ -11,12 +11,18 @@ mod common;
 use std::{collections::BTreeSet, path::Path};
 
 use alloy::{
+    contract::{CallBuilder, CallDecoder},
     primitives::{keccak256, utils::parse_ether, Address, Bytes, B256, U256},
     providers::{DynProvider, Provider},
     rpc::types::Filter,
     sol_types::SolEvent,
 };
-use common::{catch_up, config, dump};
+use axum::{
+    body::Body,
+    http::{Request, StatusCode},
+};
+use common::{catch_up, config, dump, index_afresh};
+use serde_json::Value;
 use sqlx::Row;
 use strand_bindings::{
     datasets::IDatasets,
@@ -27,6 +33,7 @@ use strand_bindings::{
 use strand_client::deploy::{deploy, Artifacts, Manifest, Settings};
 use strand_e2e::{database, Confirm, Devnet};
 use strand_indexer::{
+    api::{router, Api},
     store::Store,
     sync::{Indexer, Step},
 };
@@ -70,20 +77,13 @@ impl Chain {
             0 => {
                 let to = self.devnet.address(OWNERS[(variant % 3) as usize]);
                 let amount = U256::from(1_000 * i + variant + 1);
-                self.gene(RESEARCHER)
-                    .transfer(to, amount)
-                    .send()
-                    .await
-                    .unwrap()
-                    .confirmed()
-                    .await
-                    .unwrap();
+                send(self.gene(RESEARCHER).transfer(to, amount)).await;
             }
             1 => {
                 let commitment = keccak256([i.to_be_bytes(), variant.to_be_bytes()].concat());
                 let operator = self.devnet.address(OPERATOR);
                 let r = self.datasets(owner);
-                r.register(commitment, operator).send().await.unwrap().confirmed().await.unwrap();
+                send(r.register(commitment, operator)).await;
             }
             _ => {
                 // Each owner's first dataset: ids 1 to 3, registered in order.
@@ -91,9 +91,9 @@ impl Chain {
                 let l = self.ledger(owner);
                 let decision = l.consent(query, dataset).call().await.unwrap()._0;
                 if decision == 1 {
-                    l.deny(query, dataset).send().await.unwrap().confirmed().await.unwrap();
+                    send(l.deny(query, dataset)).await;
                 } else {
-                    l.approve(query, dataset).send().await.unwrap().confirmed().await.unwrap();
+                    send(l.approve(query, dataset)).await;
                 }
             }
         }
@@ -119,54 +119,17 @@ async fn reorgs_of_the_deployed_programs_end_equal_to_a_clean_index() {
     // register a dataset the operator holds, and a query asks them.
     let (op, res) = (chain.devnet.address(OPERATOR), chain.devnet.address(RESEARCHER));
     for to in [op, res] {
-        chain
-            .gene(0)
-            .transfer(to, parse_ether("2000").unwrap())
-            .send()
-            .await
-            .unwrap()
-            .confirmed()
-            .await
-            .unwrap();
+        send(chain.gene(0).transfer(to, parse_ether("2000").unwrap())).await;
     }
     let staking = chain.m.programs.staking.address;
-    chain
-        .gene(OPERATOR)
-        .approve(staking, parse_ether("1000").unwrap())
-        .send()
-        .await
-        .unwrap()
-        .confirmed()
-        .await
-        .unwrap();
-    IStaking::new(staking, chain.signer(OPERATOR))
-        .stake(parse_ether("1000").unwrap())
-        .send()
-        .await
-        .unwrap()
-        .confirmed()
-        .await
-        .unwrap();
+    send(chain.gene(OPERATOR).approve(staking, parse_ether("1000").unwrap())).await;
+    send(IStaking::new(staking, chain.signer(OPERATOR)).stake(parse_ether("1000").unwrap())).await;
     for (n, &owner) in OWNERS.iter().enumerate() {
         let r = chain.datasets(owner);
-        r.register(B256::repeat_byte(n as u8 + 1), op)
-            .send()
-            .await
-            .unwrap()
-            .confirmed()
-            .await
-            .unwrap();
+        send(r.register(B256::repeat_byte(n as u8 + 1), op)).await;
     }
     let ledger = chain.m.programs.ledger.address;
-    chain
-        .gene(RESEARCHER)
-        .approve(ledger, parse_ether("100").unwrap())
-        .send()
-        .await
-        .unwrap()
-        .confirmed()
-        .await
-        .unwrap();
+    send(chain.gene(RESEARCHER).approve(ledger, parse_ether("100").unwrap())).await;
     let now =
         admin.get_block(alloy::eips::BlockId::latest()).await.unwrap().unwrap().header.timestamp;
     let spec = br#"{"kind":"carrier_count","chrom":"2","pos":23368,"alt":"A"}"#;
@@ -188,7 +151,7 @@ async fn reorgs_of_the_deployed_programs_end_equal_to_a_clean_index() {
         B256::ZERO,
     );
     let query = submit.call().await.unwrap();
-    submit.send().await.unwrap().confirmed().await.unwrap();
+    send(submit).await;
 
     let store = Store::open(&url).await.unwrap();
     let reader = chain.signer(0);
@@ -216,14 +179,7 @@ async fn reorgs_of_the_deployed_programs_end_equal_to_a_clean_index() {
             "depth {depth}: expected a rollback to {height}, got {steps:?}"
         );
 
-        let clean = Store::open(&clean_url).await.unwrap();
-        sqlx::query("TRUNCATE events, transactions, datasets, queries, consents, disputes, operators, balances, blocks, checkpoint, undo_log")
-            .execute(clean.pool())
-            .await
-            .unwrap();
-        let mut fresh =
-            Indexer::new(clean.clone(), reader.clone(), &chain.m, config(64)).await.unwrap();
-        catch_up(&mut fresh).await;
+        let clean = index_afresh(&clean_url, &reader, &chain.m).await;
         assert_eq!(dump(&store).await, dump(&clean).await, "depth {depth}");
     }
 
@@ -255,31 +211,26 @@ async fn reorgs_of_the_deployed_programs_end_equal_to_a_clean_index() {
     for (n, &owner) in OWNERS.iter().enumerate() {
         let l = chain.ledger(owner);
         if l.consent(query, n as u64 + 1).call().await.unwrap()._0 != 1 {
-            l.approve(query, n as u64 + 1).send().await.unwrap().confirmed().await.unwrap();
+            send(l.approve(query, n as u64 + 1)).await;
         }
     }
+    // The third owner withdraws its dataset before the answer: the result
+    // may still count its consent, but it is not paid.
+    send(chain.datasets(OWNERS[2]).deactivate(3)).await;
     travel(&reader, 30 * 86_400 + 1).await;
-    chain
-        .ledger(OPERATOR)
-        .postResult(query, B256::repeat_byte(0xc0), 3, Bytes::from_static(b"sealed"))
-        .send()
-        .await
-        .unwrap()
-        .confirmed()
-        .await
-        .unwrap();
+    send(chain.ledger(OPERATOR).postResult(
+        query,
+        B256::repeat_byte(0xc0),
+        3,
+        Bytes::from_static(b"sealed"),
+    ))
+    .await;
     travel(&reader, 86_400 + 1).await;
-    chain.ledger(0).finalize(query).send().await.unwrap().confirmed().await.unwrap();
-    chain
-        .ledger(OWNERS[0])
-        .claim(vec![query], vec![1])
-        .send()
-        .await
-        .unwrap()
-        .confirmed()
-        .await
-        .unwrap();
+    send(chain.ledger(0).finalize(query)).await;
+    send(chain.ledger(OWNERS[0]).claim(vec![query], vec![1])).await;
     catch_up(&mut indexer).await;
+    let refused = chain.ledger(OWNERS[2]).claim(vec![query], vec![3]).call().await;
+    assert!(refused.is_err(), "the chain pays a withdrawn dataset");
 
     // Its gas is that of every transaction with a ledger event naming it,
     // as the receipts on chain say.
@@ -304,23 +255,38 @@ async fn reorgs_of_the_deployed_programs_end_equal_to_a_clean_index() {
         gas += u128::from(r.gas_used);
         cost += u128::from(r.gas_used) * r.effective_gas_price;
     }
-    let api = strand_indexer::api::router(strand_indexer::api::Api {
-        pool: store.pool().clone(),
-        metrics: Default::default(),
-    });
-    let response = api
-        .oneshot(axum::http::Request::get("/economics").body(axum::body::Body::empty()).unwrap())
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
-    let economics: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let (status, economics) = get(&store, "/economics").await;
+    assert_eq!(status, StatusCode::OK, "{economics}");
     let q = &economics["queries"][0];
     assert_eq!(q["query"], query);
     assert_eq!(q["gasUsed"], gas.to_string(), "{economics}");
     assert_eq!(q["gasCost"], cost.to_string(), "{economics}");
     assert_eq!(q["consentsUsed"], 3);
     assert_eq!(economics["gasUsed"], gas.to_string());
+
+    // The owners' rewards as the chain has them: claimed, claimable, and
+    // the withdrawn dataset's consent unpaid.
+    for (n, status) in [(0, "claimed"), (1, "claimable"), (2, "not paid (consent not used)")] {
+        let owner = chain.devnet.address(OWNERS[n]);
+        let (code, rewards) = get(&store, &format!("/owners/{owner}/rewards")).await;
+        assert_eq!(code, StatusCode::OK, "{rewards}");
+        assert_eq!(rewards[0]["dataset"], n + 1, "{rewards}");
+        assert_eq!(rewards[0]["status"], status, "{rewards}");
+    }
+}
+
+/// Sends `call` and waits for its receipt, which must show success.
+async fn send<P: Provider, D: CallDecoder>(call: CallBuilder<P, D>) {
+    call.send().await.unwrap().confirmed().await.unwrap();
+}
+
+/// `GET uri` from the read API over `store`: status and JSON body.
+async fn get(store: &Store, uri: &str) -> (StatusCode, Value) {
+    let api = router(Api { pool: store.pool().clone(), metrics: Default::default() });
+    let response = api.oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
+    let status = response.status();
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    (status, serde_json::from_slice(&body).unwrap())
 }
 
 /// Moves the node's clock `seconds` ahead and mines a block there.

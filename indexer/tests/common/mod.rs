@@ -220,3 +220,21 @@ pub(crate) async fn dump(store: &Store) -> Value {
     }
     Value::Object(out)
 }
+
+/// A clean index of the chain `provider` serves, in the database at `url`
+/// emptied first.
+#[allow(dead_code)] // the crash test indexes through the binary
+pub(crate) async fn index_afresh(url: &str, provider: &DynProvider, manifest: &Manifest) -> Store {
+    let store = Store::open(url).await.unwrap();
+    sqlx::query(
+        "TRUNCATE events, transactions, datasets, queries, consents, disputes, operators,
+                  balances, blocks, checkpoint, undo_log",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap();
+    let mut indexer =
+        Indexer::new(store.clone(), provider.clone(), manifest, config(64)).await.unwrap();
+    catch_up(&mut indexer).await;
+    store
+}
