@@ -198,11 +198,10 @@ impl StockAnvil {
     /// Starts stock anvil on a free port, or returns `None` after one line
     /// on stderr when it is not installed.
     pub fn start(test: &str) -> eyre::Result<Option<Self>> {
-        let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("../node_modules/.bin/anvil");
-        if !bin.exists() {
+        let Some(bin) = stock_anvil() else {
             eprintln!("skipped {test}: stock anvil is not installed (npm install; scripts/test.sh does it)");
             return Ok(None);
-        }
+        };
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let child = Command::new(&bin)
             .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--chain-id", "31337"])
@@ -226,6 +225,22 @@ impl StockAnvil {
         let signer: PrivateKeySigner = DEV_KEYS[index].parse()?;
         Ok(strand_client::connect(self.url.parse()?, signer))
     }
+}
+
+/// The platform binary npm installed (`@foundry-rs/anvil-<os>-<arch>`),
+/// not `node_modules/.bin/anvil`: that is a Node.js launcher whose child
+/// would outlive a kill of the launcher.
+fn stock_anvil() -> Option<PathBuf> {
+    let scope = Path::new(env!("CARGO_MANIFEST_DIR")).join("../node_modules/@foundry-rs");
+    let mut found: Vec<PathBuf> = std::fs::read_dir(scope)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("anvil-"))
+        .map(|e| e.path().join("bin/anvil"))
+        .filter(|p| p.is_file())
+        .collect();
+    found.sort();
+    found.into_iter().next()
 }
 
 impl Drop for StockAnvil {

@@ -67,6 +67,7 @@ pub struct Datasets {
     /// initialise, so it is never read). Must stay the first field: before
     /// it existed, `count` shared slot 0 and ids started from the
     /// deployer's address bits.
+    #[cfg_attr(not(test), allow(dead_code))] // held, not read, on chain
     deployer: StorageB256,
     count: StorageU64,
     datasets: StorageMap<u64, Dataset>,
