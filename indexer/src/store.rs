@@ -236,7 +236,71 @@ impl Store {
 /// Inserts events that are not there yet. Returns `None` when all were
 /// new, else the keys of those inserted (a replayed event is skipped, and
 /// so are its projections).
+///
+/// A batch normally holds only new events (the checkpoint commits with
+/// them), so they go in by one COPY; should any be there already, the
+/// COPY fails on the key, is rolled back to its savepoint, and the batch
+/// takes the row-by-row path that skips them.
 async fn insert_events(
+    tx: &mut Transaction<'_, Postgres>,
+    events: &[EventRow],
+) -> eyre::Result<Option<HashSet<(B256, u64)>>> {
+    if events.is_empty() {
+        return Ok(None);
+    }
+    let data = copy_text(events)?;
+    let mut attempt = sqlx::Connection::begin(&mut **tx).await?;
+    let copied = async {
+        let mut copy = attempt
+            .copy_in_raw(
+                "COPY events (block_hash, log_index, block_number, block_time, tx_hash, program, address, name, args) FROM STDIN",
+            )
+            .await?;
+        copy.send(data.as_bytes()).await?;
+        copy.finish().await
+    }
+    .await;
+    match copied {
+        Ok(_) => {
+            attempt.commit().await?;
+            Ok(None)
+        }
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            attempt.rollback().await?;
+            insert_new_events(tx, events).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `events` in COPY's text format.
+fn copy_text(events: &[EventRow]) -> eyre::Result<String> {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(events.len() * 400);
+    for e in events {
+        let time = e.block_time.map_or_else(|| "\\N".to_string(), |t| t.to_string());
+        let args = serde_json::to_string(&e.args)?;
+        // JSON escapes every control character; a backslash is COPY's own
+        // escape and is doubled.
+        writeln!(
+            out,
+            "\\\\x{}\t{}\t{}\t{time}\t\\\\x{}\t{}\t\\\\x{}\t{}\t{}",
+            alloy::hex::encode(e.block_hash),
+            e.log_index,
+            e.block_number,
+            alloy::hex::encode(e.tx_hash),
+            e.program,
+            alloy::hex::encode(e.address),
+            e.name,
+            args.replace('\\', "\\\\"),
+        )?;
+    }
+    Ok(out)
+}
+
+/// The slow path of [`insert_events`]: one statement that skips the
+/// events already stored and returns the keys of the others.
+async fn insert_new_events(
     tx: &mut Transaction<'_, Postgres>,
     events: &[EventRow],
 ) -> eyre::Result<Option<HashSet<(B256, u64)>>> {

@@ -20,7 +20,7 @@ use alloy::{
 use eyre::{bail, eyre, WrapErr};
 use futures_util::{StreamExt, TryStreamExt};
 use strand_client::deploy::Manifest;
-use tokio::sync::Notify;
+use tokio::{sync::Notify, task::JoinHandle};
 
 use crate::{
     abi::{self, Events},
@@ -39,6 +39,10 @@ pub struct Config {
     pub poll: Duration,
     /// Largest `eth_getLogs` range tried.
     pub max_range: u64,
+    /// Events a backfill batch aims at: the log range shrinks when an
+    /// answer holds more, which bounds memory, and grows when it holds
+    /// fewer than half.
+    pub batch_events: usize,
     /// Most blocks fetched header by header in one batch near the head.
     pub live_batch: u64,
     /// Warn (and count a stall) when the head has not moved for this long.
@@ -52,6 +56,7 @@ impl Default for Config {
             reorg_window: 64,
             poll: Duration::from_millis(200),
             max_range: 50_000,
+            batch_events: 20_000,
             live_batch: 32,
             stall_after: Duration::from_secs(120),
         }
@@ -93,6 +98,9 @@ pub struct Indexer {
     config: Config,
     range: u64,
     wake: Option<Arc<Notify>>,
+    /// A backfill batch still committing, and the checkpoint it leaves:
+    /// the next range is fetched meanwhile.
+    pending: Option<(Checkpoint, JoinHandle<eyre::Result<usize>>)>,
     /// Shared with the API.
     pub metrics: Arc<Metrics>,
 }
@@ -142,9 +150,11 @@ impl Indexer {
             addresses: programs.keys().copied().collect(),
             programs,
             events: abi::all()?,
-            range: config.max_range.min(2_000),
+            // Small at first: the first answer tells how dense the logs are.
+            range: config.max_range.min(100),
             config,
             wake: None,
+            pending: None,
             metrics: Arc::default(),
         })
     }
@@ -209,18 +219,32 @@ impl Indexer {
         })?;
         self.metrics.head.store(head, Ordering::Relaxed);
         let target = head.saturating_sub(self.config.confirmations);
-        let cp = self.position().await?;
+        let cp = match &self.pending {
+            Some((cp, _)) => *cp,
+            None => self.position().await?,
+        };
+        let from = cp.number + 1;
+        let live_from = target.saturating_sub(self.config.reorg_window);
+        if from <= live_from {
+            return self.backfill(from, live_from, target).await;
+        }
+        // Near the head and when caught up, the database is the truth.
+        self.settle().await?;
         if cp.number >= target {
             self.metrics.ready.store(true, Ordering::Relaxed);
             return Ok(Step::CaughtUp);
         }
-        let from = cp.number + 1;
-        let live_from = target.saturating_sub(self.config.reorg_window);
-        if from > live_from {
-            self.live(cp, target).await
-        } else {
-            self.backfill(from, live_from, target).await
+        self.live(cp, target).await
+    }
+
+    /// Waits for the batch still committing, if any.
+    async fn settle(&mut self) -> eyre::Result<()> {
+        if let Some((cp, commit)) = self.pending.take() {
+            let stored = commit.await.wrap_err("the commit task failed")??;
+            self.metrics.events.fetch_add(stored as u64, Ordering::Relaxed);
+            self.metrics.indexed.store(cp.number, Ordering::Relaxed);
         }
+        Ok(())
     }
 
     /// Far below the head: logs in large ranges; blocks this deep are
@@ -241,7 +265,14 @@ impl Indexer {
             undo: false,
             prune_below: target.saturating_sub(self.config.reorg_window),
         };
-        self.commit(&batch).await?;
+        // Commit in the background while the next range is fetched; one
+        // commit at a time, in order. Should it fail, the next step starts
+        // again from the database's checkpoint.
+        self.settle().await?;
+        let store = self.store.clone();
+        let cp = Checkpoint { chain_id: self.chain_id, number: to, hash: batch.to_hash };
+        let commit = tokio::spawn(async move { store.commit(&batch).await });
+        self.pending = Some((cp, commit));
         Ok(Step::Indexed(to))
     }
 
@@ -363,7 +394,15 @@ impl Indexer {
         loop {
             match self.provider.get_logs(&self.filter(from, to)).await {
                 Ok(logs) => {
-                    self.range = (self.range.saturating_mul(2)).min(self.config.max_range);
+                    let (span, target) = (to - from + 1, self.config.batch_events.max(1));
+                    self.range = if logs.len() > target {
+                        (span as u128 * target as u128 / logs.len() as u128).max(1) as u64
+                    } else if logs.len() < target / 2 {
+                        self.range.saturating_mul(2)
+                    } else {
+                        self.range
+                    }
+                    .min(self.config.max_range);
                     return Ok((logs, to));
                 }
                 Err(e) => {
@@ -467,7 +506,8 @@ impl Indexer {
             }
         };
         rate.abort();
-        result
+        let settled = self.settle().await;
+        result.and(settled)
     }
 
     /// Waits for the next poll, or less when a new head is announced.

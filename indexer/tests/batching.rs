@@ -12,7 +12,7 @@ mod common;
 mod workload;
 
 use alloy::{
-    primitives::{keccak256, Address, LogData, B256, U256},
+    primitives::{keccak256, Address, Bytes, LogData, B256, U256},
     sol_types::SolEvent,
 };
 use common::dump;
@@ -40,13 +40,39 @@ fn program(name: &str) -> Address {
     Address::repeat_byte(0xa1 + i)
 }
 
-/// Rows the workload rarely makes: a transfer to oneself, changes to
-/// rows that do not exist, an operator unstaking before it ever staked.
-fn odd_cases() -> Vec<(&'static str, LogData)> {
+/// A purpose no real query would have, with every character COPY's text
+/// format or JSON escapes.
+const ODD_PURPOSE: &str = "HMB\\-\t\"quoted\"\n\r\\N é ∆";
+
+/// Rows the workload rarely makes in block `number`: a transfer to oneself,
+/// changes to rows that do not exist, an operator unstaking before it ever
+/// staked, a query whose strings need escaping.
+fn odd_cases(number: u64) -> Vec<(&'static str, LogData)> {
     let me = Address::repeat_byte(0x42);
     let stranger = Address::repeat_byte(0x43);
     vec![
         ("gene", gene::Transfer { from: me, to: me, value: U256::from(5) }.encode_log_data()),
+        (
+            "ledger",
+            ledger::QuerySubmitted {
+                id: 900_000 + number,
+                researcher: me,
+                operator: stranger,
+                specHash: B256::repeat_byte(1),
+                spec: Bytes::from_static(b"{\"tab\":\"\t\"}\\"),
+                purpose: ODD_PURPOSE.into(),
+                rewardPerConsent: U256::MAX,
+                maxConsents: u32::MAX,
+                minConsents: 0,
+                consentDeadline: u64::MAX,
+                resultDeadline: u64::MAX,
+                researcherKey: Bytes::new(),
+                escrow: U256::MAX,
+                operatorFee: U256::ZERO,
+                protocolFee: U256::ZERO,
+            }
+            .encode_log_data(),
+        ),
         (
             "staking",
             staking::UnstakeRequested {
@@ -94,7 +120,7 @@ fn stream(blocks: u64, per_block: usize) -> Vec<Block> {
         .map(|number| {
             let mut logs = workload.block(per_block);
             if number % 10 == 5 {
-                logs.extend(odd_cases());
+                logs.extend(odd_cases(number));
             }
             let header = BlockRow { number, hash: hash(number), parent_hash: hash(number - 1) };
             let events = logs
@@ -179,6 +205,11 @@ async fn one_batch_one_event_per_batch_and_live_batches_end_in_the_same_rows() {
 
     let stored = expected["events"].as_array().unwrap().len();
     assert!(stored > 1_600, "{stored} events");
+    // Strings come back as they went in, through COPY and through INSERT.
+    for rows in [&expected, &dump(&per_event).await] {
+        let odd = rows["queries"].as_array().unwrap().iter().find(|q| q["id"] == 900_005).unwrap();
+        assert_eq!(odd["purpose"], ODD_PURPOSE);
+    }
     for table in ["datasets", "queries", "consents", "disputes", "operators", "balances"] {
         assert!(!expected[table].as_array().unwrap().is_empty(), "no {table}");
     }
