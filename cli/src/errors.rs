@@ -158,9 +158,15 @@ pub(crate) fn message(d: &Decoded) -> String {
         "NotQueryOperator" => format!("only the query's operator may answer query {} (caller {})", p("query"), p("caller")),
         "NotArbiter" => format!("only the arbiter may do this (caller {})", p("caller")),
         "OutsideWindow" => {
-            let closes = p("closes");
-            let until = if closes == U256::from(u64::MAX).to_string() { "on".to_string() } else { format!("until {closes}") };
-            format!("query {}: this is allowed from {} {until} (unix time); it is now {}", p("query"), p("opens"), p("now"))
+            let time = |n: &str| d.params.iter().find(|(k, _)| k == n).and_then(|(_, v)| v.as_uint()).map(|(t, _)| t.saturating_to::<u64>()).unwrap_or(0);
+            let (opens, closes, now) = (time("opens"), time("closes"), time("now"));
+            if now >= opens && now < closes {
+                // Inside the window: the call waits for it to close (finalize).
+                format!("query {}: this waits until {closes} (unix time), the end of the window that opened at {opens}; it is now {now}, {} s to go", p("query"), closes - now)
+            } else {
+                let until = if closes == u64::MAX { "on".to_string() } else { format!("until {closes}") };
+                format!("query {}: this is allowed from {opens} {until} (unix time); it is now {now}", p("query"))
+            }
         }
         "InvalidConsentCount" => format!(
             "query {} cannot be answered with {} consents: it needs at least {} and has {} approvals",
@@ -324,6 +330,12 @@ mod tests {
         assert_eq!(
             said(window.abi_encode()),
             "query 1: this is allowed from 10 on (unix time); it is now 5"
+        );
+        // Finalisation names the challenge window it waits for.
+        let wait = ledger::OutsideWindow { query: 2, opens: 100, closes: 160, now: 110 };
+        assert_eq!(
+            said(wait.abi_encode()),
+            "query 2: this waits until 160 (unix time), the end of the window that opened at 100; it is now 110, 50 s to go"
         );
     }
 

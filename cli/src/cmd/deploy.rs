@@ -25,10 +25,10 @@ pub(crate) struct Args {
     #[arg(long, value_name = "DIR", default_value = "contracts/artifacts")]
     artifacts: PathBuf,
     /// Arbiter account [default: the deployer]
-    #[arg(long, value_name = "ADDRESS")]
+    #[arg(long, value_name = "ADDRESS", value_parser = crate::cmd::parse_address)]
     arbiter: Option<Address>,
     /// Treasury account for protocol fees [default: the deployer]
-    #[arg(long, value_name = "ADDRESS")]
+    #[arg(long, value_name = "ADDRESS", value_parser = crate::cmd::parse_address)]
     treasury: Option<Address>,
     /// Deploy anew even when the manifest's programs are on chain
     #[arg(long)]

@@ -17,6 +17,24 @@ use alloy::{
 use eyre::WrapErr;
 use strand_client::deploy::Manifest;
 
+/// An address from the command line: `0x` and 40 hex digits. Written in
+/// mixed case it must carry a valid EIP-55 checksum, so that a mistyped
+/// digit is caught before anything is sent to it.
+pub(crate) fn parse_address(s: &str) -> Result<Address, String> {
+    let hex = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")).unwrap_or(s);
+    if hex.len() != 40 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(format!("{s:?} is not an address: expected 0x and 40 hex digits"));
+    }
+    let mixed =
+        hex.chars().any(|c| c.is_ascii_uppercase()) && hex.chars().any(|c| c.is_ascii_lowercase());
+    if mixed {
+        return Address::parse_checksummed(format!("0x{hex}"), None).map_err(|_| {
+            format!("{s} has a wrong checksum (its mix of upper and lower case): check it for a typo, or write it in lower case to skip the check")
+        });
+    }
+    format!("0x{hex}").parse().map_err(|e| format!("{s:?} is not an address: {e}"))
+}
+
 /// Every `E` event the program at `address` emitted since the deployment,
 /// filtered on `topics` (1 to 3, `None` for any), oldest first.
 pub(crate) async fn events<E: SolEvent>(
@@ -55,4 +73,26 @@ pub(crate) fn topic_u64(v: u64) -> B256 {
 /// A topic for an indexed `address`.
 pub(crate) fn topic_address(a: Address) -> B256 {
     a.into_word()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_address;
+
+    #[test]
+    fn addresses_with_a_wrong_checksum_are_refused() {
+        let good = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+        assert_eq!(parse_address(good).unwrap().to_checksum(None), good);
+        // Lower or upper case alone carries no checksum.
+        assert!(parse_address(&good.to_lowercase()).is_ok());
+        assert!(parse_address("0x70997970C51812DC3A010C7D01B50E0D17DC79C8").is_ok());
+        // One digit off: the checksum no longer matches.
+        let typo = "0x70997970C51812dc3A010C7d01b50e0d17dc79C9";
+        assert!(parse_address(typo).unwrap_err().contains("wrong checksum"), "{typo}");
+        for bad in ["0x7099…79C8", "0x1234", "alice", "0xZZ997970C51812dc3A010C7d01b50e0d17dc79C8"]
+        {
+            let e = parse_address(bad).unwrap_err();
+            assert!(e.contains("expected 0x and 40 hex digits"), "{bad}: {e}");
+        }
+    }
 }

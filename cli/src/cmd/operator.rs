@@ -60,6 +60,7 @@ pub(crate) enum Command {
     #[command(verbatim_doc_comment)]
     Emissions {
         /// Operator [default: the signing account]
+        #[arg(value_parser = crate::cmd::parse_address)]
         operator: Option<Address>,
     },
     /// Collect the emissions earned.

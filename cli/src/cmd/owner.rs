@@ -40,7 +40,7 @@ pub(crate) enum Command {
         /// The dataset: a single-sample VCF, plain or gzip-compressed
         file: PathBuf,
         /// The vault operator that holds the data
-        #[arg(long, value_name = "ADDRESS")]
+        #[arg(long, value_name = "ADDRESS", value_parser = crate::cmd::parse_address)]
         operator: Address,
         /// The operator's vault folder, to hand the file and salt over
         #[arg(long, value_name = "DIR")]

@@ -89,7 +89,7 @@ pub(crate) struct Submit {
     /// Query specification (JSON): {"kind":"carrier_count","chrom":..,"pos":..,"ref":..,"alt":..}
     spec: PathBuf,
     /// Operator that answers (must be staked)
-    #[arg(long, value_name = "ADDRESS")]
+    #[arg(long, value_name = "ADDRESS", value_parser = crate::cmd::parse_address)]
     operator: Address,
     /// GA4GH Data Use Ontology code: GRU, HMB, DS, POA, NRES, with modifiers (DS:MONDO:0005148)
     #[arg(long)]

@@ -21,6 +21,7 @@ pub(crate) enum Command {
     #[command(verbatim_doc_comment)]
     Balance {
         /// Account [default: the signing account]
+        #[arg(value_parser = crate::cmd::parse_address)]
         address: Option<Address>,
     },
     /// Send GENE.
@@ -30,6 +31,7 @@ pub(crate) enum Command {
     #[command(verbatim_doc_comment)]
     Transfer {
         /// Recipient
+        #[arg(value_parser = crate::cmd::parse_address)]
         to: Address,
         /// Amount in GENE (decimals allowed)
         #[arg(value_parser = parse_gene)]
