@@ -11,7 +11,7 @@ use std::{collections::HashMap, sync::OnceLock};
 use alloy::{
     dyn_abi::{DynSolValue, JsonAbiExt},
     json_abi::Error as AbiError,
-    primitives::{Selector, U256},
+    primitives::Selector,
 };
 use eyre::eyre;
 
@@ -253,7 +253,7 @@ pub(crate) fn one_line(e: &eyre::Report) -> String {
 #[cfg(test)]
 mod tests {
     use alloy::{
-        primitives::{address, Address},
+        primitives::{address, Address, U256},
         sol_types::SolError,
     };
     use strand_bindings::{gene, ledger, staking};
