@@ -206,6 +206,26 @@ impl Store {
         Ok(fresh.len())
     }
 
+    /// Records `programs` (name to address) as the deployment this database
+    /// indexes, or, if it indexes one already, fails unless it is the same.
+    pub async fn claim_deployment(&self, chain_id: u64, programs: &Value) -> eyre::Result<()> {
+        sqlx::query("INSERT INTO deployment (chain_id, programs) VALUES ($1::NUMERIC, $2) ON CONFLICT (id) DO NOTHING")
+            .bind(chain_id.to_string())
+            .bind(programs)
+            .execute(&self.pool)
+            .await?;
+        let (held_chain, held): (String, Value) =
+            sqlx::query_as("SELECT chain_id::TEXT, programs FROM deployment")
+                .fetch_one(&self.pool)
+                .await?;
+        if held_chain != chain_id.to_string() || &held != programs {
+            return Err(eyre!(
+                "the database holds an index of another deployment (chain {held_chain}, programs {held}), not this manifest's: use another database"
+            ));
+        }
+        Ok(())
+    }
+
     /// Forgets everything above `ancestor` (events, projection changes,
     /// window blocks) and moves the checkpoint back to it, in one
     /// transaction. Returns the number of events removed.

@@ -132,7 +132,8 @@ impl Indexer {
                 manifest.chain_id
             );
         }
-        if let Some(cp) = store.checkpoint().await? {
+        let checkpoint = store.checkpoint().await?;
+        if let Some(cp) = checkpoint {
             if cp.chain_id != chain_id {
                 bail!(
                     "the database holds an index of chain {}, not {chain_id}: use another database",
@@ -142,6 +143,22 @@ impl Indexer {
         }
         let programs: HashMap<Address, &'static str> =
             manifest.programs.iter().into_iter().map(|(name, d)| (d.address, name)).collect();
+        for (name, d) in manifest.programs.iter() {
+            let code = provider.get_code_at(d.address).await.wrap_err("cannot reach the node")?;
+            if code.is_empty() {
+                bail!(
+                    "the manifest's {name} program is not on chain {chain_id} (no code at {}): the chain was reset or the manifest is stale; deploy again (`strand deploy`) and index into a fresh database",
+                    d.address
+                );
+            }
+        }
+        let named: serde_json::Map<String, serde_json::Value> = manifest
+            .programs
+            .iter()
+            .into_iter()
+            .map(|(name, d)| (name.to_string(), d.address.to_string().into()))
+            .collect();
+        store.claim_deployment(chain_id, &named.into()).await?;
         Ok(Self {
             store,
             provider,
@@ -155,7 +172,10 @@ impl Indexer {
             config,
             wake: None,
             pending: None,
-            metrics: Arc::default(),
+            metrics: Arc::new(Metrics {
+                indexed: AtomicU64::new(checkpoint.map_or(0, |cp| cp.number)),
+                ..Default::default()
+            }),
         })
     }
 

@@ -1,13 +1,19 @@
 //! The `strand-indexer` binary refuses bad input with one line that says
 //! what is wrong and a non-zero exit, before it writes anything: a missing
 //! or malformed manifest, a node that does not answer, a node of another
-//! chain, a database that does not answer.
+//! chain, a database that does not answer, a manifest whose programs are
+//! not on chain, a database that indexes another deployment.
 
 use std::process::Command;
 
 use alloy::primitives::{Address, B256};
+use alloy::providers::Provider;
 use strand_client::deploy::{Deployed, Manifest, Programs, Settings};
 use strand_e2e::{database, StockAnvil};
+use strand_indexer::{
+    store::Store,
+    sync::{Config, Indexer},
+};
 
 fn manifest(chain_id: u64) -> Manifest {
     let program = |n: u8| Deployed {
@@ -131,4 +137,47 @@ async fn another_chain_or_an_unreachable_database_stops_it_before_anything_is_wr
         "{err}"
     );
     assert!(!err.contains("secret"), "the password stays out of messages: {err}");
+}
+
+#[tokio::test]
+async fn a_stale_manifest_or_another_deployments_database_is_refused() {
+    let test = "a_stale_manifest_or_another_deployments_database_is_refused";
+    let Some(anvil) = StockAnvil::start(test).unwrap() else { return };
+    let Some(url) = database(test).await.unwrap() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.json");
+    manifest(31337).write(&path).unwrap();
+    let m = path.to_str().unwrap();
+
+    // Nothing at the manifest's addresses: a devnet restarted since.
+    let (code, err) = indexer(&["--manifest", m, "--rpc-url", &anvil.url, "--database-url", &url]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains(&format!(
+            "the manifest's gene program is not on chain 31337 (no code at {}): the chain was reset or the manifest is stale",
+            Address::repeat_byte(1)
+        )),
+        "{err}"
+    );
+
+    // Code at both manifests' addresses; the database keeps the first.
+    let p = anvil.provider(0).unwrap();
+    for n in 1..=8u8 {
+        let code = alloy::primitives::Bytes::from_static(&[0x00]);
+        p.raw_request::<_, ()>("anvil_setCode".into(), (Address::repeat_byte(n), code))
+            .await
+            .unwrap();
+    }
+    let store = Store::open(&url).await.unwrap();
+    let config = Config::default();
+    Indexer::new(store.clone(), p.clone(), &manifest(31337), config.clone()).await.unwrap();
+    let mut other = manifest(31337);
+    other.programs.ledger.address = Address::repeat_byte(8);
+    let err = Indexer::new(store.clone(), p.clone(), &other, config.clone()).await.err().unwrap();
+    assert!(
+        format!("{err:#}").starts_with("the database holds an index of another deployment"),
+        "{err:#}"
+    );
+    // The same deployment opens it again.
+    Indexer::new(store, p, &manifest(31337), config).await.unwrap();
 }
