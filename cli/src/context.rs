@@ -177,6 +177,38 @@ pub(crate) fn password(prompt: &str) -> eyre::Result<String> {
 }
 
 /// Where Strand keeps local state: `STRAND_HOME`, else `~/.strand`.
+/// Creates `dir` and its parents; a folder this creates is its owner's
+/// alone (salts, keys, keystores, an operator's vault live in them).
+pub(crate) fn private_dir(dir: &Path) -> eyre::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).wrap_err_with(|| format!("cannot create {}", dir.display()))?;
+    if !dir.is_dir() {
+        bail!("{} is not a folder", dir.display());
+    }
+    Ok(())
+}
+
+/// Writes `contents` to `path`, readable and writable by its owner only.
+pub(crate) fn write_private(path: &Path, contents: impl AsRef<[u8]>) -> eyre::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file =
+        options.open(path).wrap_err_with(|| format!("cannot write {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        // An existing file keeps its mode through open: narrow it too.
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    file.write_all(contents.as_ref()).wrap_err_with(|| format!("cannot write {}", path.display()))
+}
+
 pub(crate) fn home() -> PathBuf {
     if let Some(dir) = std::env::var_os("STRAND_HOME") {
         return PathBuf::from(dir);

@@ -61,8 +61,31 @@ enum Command {
     Arbiter(cmd::arbiter::Command),
 }
 
+/// A command line clap refused (or `--help`, `--version`): clap's own text,
+/// and with `--json` anywhere on the line also one JSON document on stdout
+/// (`code` "usage"), as for every other failure.
+fn usage(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let json = std::env::args().skip(1).take_while(|a| a != "--").any(|a| a == "--json");
+    let informational = matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion);
+    if json && !informational {
+        let message = e.kind().as_str().map_or_else(|| e.to_string(), str::to_string);
+        let detail = e.to_string();
+        let first = detail.lines().next().unwrap_or("").trim_start_matches("error: ").to_string();
+        println!(
+            "{:#}",
+            serde_json::json!({ "error": if first.is_empty() { message } else { first }, "code": "usage" })
+        );
+    }
+    let _ = e.print();
+    ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage(e),
+    };
     let out = Out::new(cli.global.json);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,

@@ -77,6 +77,22 @@ pub(crate) fn read_text(file: &[u8]) -> eyre::Result<String> {
     Ok(text)
 }
 
+/// Checks that a VCF's header names exactly one sample: a dataset is one
+/// person's.
+pub(crate) fn one_sample(text: &str) -> eyre::Result<()> {
+    let header = text
+        .lines()
+        .find(|l| l.starts_with("#CHROM"))
+        .ok_or_else(|| eyre!("no #CHROM header line"))?;
+    let samples = header.split('\t').count().saturating_sub(9);
+    if samples != 1 {
+        bail!(
+            "a dataset must hold one sample; this VCF holds {samples} (split it, e.g. `bcftools view -s SAMPLE`)"
+        );
+    }
+    Ok(())
+}
+
 /// Whether the one sample of a single-sample VCF carries `spec.alt` at
 /// the site: a called genotype with at least one copy of that allele. A
 /// site absent from the file, or an uncalled genotype, is not a carrier.
@@ -172,6 +188,11 @@ mod tests {
         let two = VCF.replace("GT:DP\t0/1:10", "GT:DP\t0/1:10\t0/0:3");
         let err = carries(two.as_bytes(), &spec(100, "C", "A")).unwrap_err().to_string();
         assert!(err.contains("one sample"), "{err}");
+        assert!(one_sample(VCF).is_ok());
+        let two_header = VCF.replace("\tS1\n", "\tS1\tS2\n");
+        let err = one_sample(&two_header).unwrap_err().to_string();
+        assert!(err.contains("this VCF holds 2"), "{err}");
+        assert!(one_sample("##fileformat=VCFv4.2\n").is_err());
     }
 
     #[test]

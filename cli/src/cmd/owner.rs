@@ -201,7 +201,13 @@ async fn register(
     vault: Option<&Path>,
 ) -> eyre::Result<()> {
     let bytes = std::fs::read(file).wrap_err_with(|| format!("cannot read {}", file.display()))?;
-    vcf::read_text(&bytes).wrap_err_with(|| format!("{} cannot be registered", file.display()))?;
+    let text = vcf::read_text(&bytes)
+        .wrap_err_with(|| format!("{} cannot be registered", file.display()))?;
+    vcf::one_sample(&text).wrap_err_with(|| format!("{} cannot be registered", file.display()))?;
+    // The vault must take the file before the chain hears of the dataset.
+    if let Some(vault) = vault {
+        crate::context::private_dir(vault)?;
+    }
     let s = g.session().await?;
     let mut salt = B256::ZERO;
     rand::thread_rng().fill_bytes(salt.as_mut_slice());
@@ -211,10 +217,10 @@ async fn register(
     let dir = home()
         .join("datasets")
         .join(format!("{}-{}", s.chain_id, s.manifest.programs.datasets.address));
-    std::fs::create_dir_all(&dir).wrap_err_with(|| format!("cannot create {}", dir.display()))?;
+    crate::context::private_dir(&dir)?;
     let mut record = Record { id: None, file: file.canonicalize()?, salt, commitment };
     let pending = dir.join(format!("{commitment}.json"));
-    std::fs::write(&pending, serde_json::to_string_pretty(&record)?)?;
+    crate::context::write_private(&pending, serde_json::to_string_pretty(&record)?)?;
 
     let registry = IDatasets::new(s.manifest.programs.datasets.address, &s.provider);
     let r = out.send("register", registry.register(commitment, operator)).await?;
@@ -227,7 +233,7 @@ async fn register(
         .ok_or_else(|| eyre!("the registration's receipt has no DatasetRegistered event"))?;
     record.id = Some(id);
     let path = dir.join(format!("{id}.json"));
-    std::fs::write(&path, serde_json::to_string_pretty(&record)?)?;
+    crate::context::write_private(&path, serde_json::to_string_pretty(&record)?)?;
     std::fs::remove_file(&pending)?;
     if let Some(vault) = vault {
         hand_over(vault, id, &bytes, salt)?;
@@ -242,11 +248,10 @@ async fn register(
 /// Puts the dataset and its salt where the operator finds them:
 /// `<vault>/<id>.vcf.gz` (or `.vcf`) and `<vault>/<id>.salt`.
 fn hand_over(vault: &Path, id: u64, bytes: &[u8], salt: B256) -> eyre::Result<()> {
-    std::fs::create_dir_all(vault)
-        .wrap_err_with(|| format!("cannot create {}", vault.display()))?;
+    crate::context::private_dir(vault)?;
     let ext = if bytes.starts_with(&[0x1f, 0x8b]) { "vcf.gz" } else { "vcf" };
-    std::fs::write(vault.join(format!("{id}.{ext}")), bytes)?;
-    std::fs::write(vault.join(format!("{id}.salt")), salt.to_string())?;
+    crate::context::write_private(&vault.join(format!("{id}.{ext}")), bytes)?;
+    crate::context::write_private(&vault.join(format!("{id}.salt")), salt.to_string())?;
     Ok(())
 }
 

@@ -231,9 +231,9 @@ async fn submit(g: &Global, out: &Out, a: Submit) -> eyre::Result<()> {
     let secret = SecretKey::generate(&mut OsRng);
     let public = Bytes::copy_from_slice(secret.public_key().as_bytes());
     let keys = home().join("keys");
-    std::fs::create_dir_all(&keys).wrap_err_with(|| format!("cannot create {}", keys.display()))?;
+    crate::context::private_dir(&keys)?;
     let key_path = keys.join(format!("{public}.key"));
-    std::fs::write(&key_path, B256::from_slice(&secret.to_bytes()).to_string())?;
+    crate::context::write_private(&key_path, B256::from_slice(&secret.to_bytes()).to_string())?;
 
     ensure_allowance(out, &s, escrow).await?;
     let now = s

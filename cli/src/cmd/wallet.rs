@@ -58,6 +58,7 @@ pub(crate) fn run(g: &Global, out: &Out, c: Command) -> eyre::Result<()> {
             let (signer, _) =
                 PrivateKeySigner::new_keystore(&dir, &mut rand::thread_rng(), pass, Some(&name))
                     .map_err(|e| eyre!("cannot write keystore {}: {e}", path.display()))?;
+            finish_keystore(&path, signer.address())?;
             out.emit(
                 format!("created {name}: {}\nkeystore {}", signer.address(), path.display()),
                 json!({ "name": name, "address": signer.address(), "keystore": path }),
@@ -81,6 +82,7 @@ pub(crate) fn run(g: &Global, out: &Out, c: Command) -> eyre::Result<()> {
                 Some(&name),
             )
             .map_err(|e| eyre!("cannot write keystore {}: {e}", path.display()))?;
+            finish_keystore(&path, signer.address())?;
             out.emit(
                 format!("imported {name}: {}\nkeystore {}", signer.address(), path.display()),
                 json!({ "name": name, "address": signer.address(), "keystore": path }),
@@ -125,6 +127,20 @@ pub(crate) fn run(g: &Global, out: &Out, c: Command) -> eyre::Result<()> {
     Ok(())
 }
 
+/// Adds the account's address to a keystore just written (Web3 Secret
+/// Storage allows it; `wallet list` and other tools read it without the
+/// password) and leaves the file readable by its owner only.
+fn finish_keystore(
+    path: &std::path::Path,
+    address: alloy::primitives::Address,
+) -> eyre::Result<()> {
+    let text = std::fs::read_to_string(path)
+        .wrap_err_with(|| format!("cannot read keystore {}", path.display()))?;
+    let mut doc: serde_json::Value = serde_json::from_str(&text)?;
+    doc["address"] = alloy::hex::encode(address).into();
+    crate::context::write_private(path, serde_json::to_string(&doc)?)
+}
+
 fn fresh_path(name: &str) -> eyre::Result<std::path::PathBuf> {
     if name.is_empty()
         || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
@@ -133,7 +149,7 @@ fn fresh_path(name: &str) -> eyre::Result<std::path::PathBuf> {
         bail!("bad account name {name:?}: use letters, digits, '-', '_' and '.'");
     }
     let dir = keystore_dir();
-    std::fs::create_dir_all(&dir).wrap_err_with(|| format!("cannot create {}", dir.display()))?;
+    crate::context::private_dir(&dir)?;
     let path = dir.join(name);
     if path.exists() {
         bail!("an account named {name} exists already ({})", path.display());
