@@ -226,6 +226,15 @@ pub(crate) fn code(e: &eyre::Report) -> String {
         .map_or_else(|| "failed".to_string(), |r| r.name.clone())
 }
 
+/// The failure a program would answer with: `error` is its custom error,
+/// ABI-encoded (a check made before sending, with the program's words).
+pub(crate) fn would_revert(error: &[u8]) -> eyre::Report {
+    match decode(error) {
+        Some(d) => eyre::Report::new(Reverted { message: message(&d), name: d.name }),
+        None => eyre::eyre!("the program would refuse this call"),
+    }
+}
+
 /// A failed contract call as one line, decoded where it carries a custom
 /// error.
 pub(crate) fn contract(e: alloy::contract::Error) -> eyre::Report {

@@ -210,6 +210,20 @@ async fn every_role_through_the_cli() {
     ];
     let err = s.fails(Some(2), &submit, 1);
     assert!(err.contains("escrow 31.8 GENE") && err.contains("--yes"), "{err}");
+    // Terms the ledger would refuse fail before anything is sent, the
+    // GENE approval included.
+    let before = admin.get_block_number().await.unwrap();
+    let mut bad = submit.to_vec();
+    bad[6] = "XYZ";
+    bad.push("--yes");
+    let err = s.fails(Some(2), &bad, 1);
+    assert!(err.contains("purpose \"XYZ\" is not a GA4GH DUO code"), "{err}");
+    let mut poor = submit.to_vec();
+    poor[10] = "3000";
+    poor.push("--yes");
+    let err = s.fails(Some(2), &poor, 1);
+    assert!(err.contains("not enough GENE"), "{err}");
+    assert_eq!(admin.get_block_number().await.unwrap(), before, "a transaction was sent");
     let q = s.json(Some(2), &[&submit[..], &["--yes"]].concat());
     assert_eq!(q["query"], 1);
     assert_eq!(gene(&q["escrow"]), parse_ether("31.8").unwrap());

@@ -2,6 +2,7 @@
 
 use std::{io::IsTerminal, path::PathBuf};
 
+use alloy::sol_types::SolError;
 use alloy::{
     primitives::{keccak256, Address, Bytes, B256, U256},
     providers::Provider,
@@ -11,7 +12,8 @@ use eyre::{bail, eyre, WrapErr};
 use serde_json::json;
 use strand_bindings::{
     gene::IGene,
-    ledger::{ILedger, QuerySubmitted, ResultPosted},
+    ledger::{self, ILedger, QuerySubmitted, ResultPosted},
+    staking::IStaking,
 };
 
 use super::{events, owner::state_name, topic_u64};
@@ -175,6 +177,32 @@ pub(crate) async fn run(g: &Global, out: &Out, c: Command) -> eyre::Result<()> {
 }
 
 /// Approves the ledger for `amount` if its allowance is smaller.
+/// Fails, as GENE's transfer would, unless the signing account holds
+/// `amount`.
+pub(crate) async fn enough_gene(s: &crate::context::Session, amount: U256) -> eyre::Result<()> {
+    let gene = IGene::new(s.manifest.programs.gene.address, &s.provider);
+    let balance = gene.balanceOf(s.address).call().await.map_err(errors::contract)?;
+    if balance < amount {
+        let e = IGene::ERC20InsufficientBalance { _0: s.address, _1: balance, _2: amount };
+        return Err(errors::would_revert(&e.abi_encode()));
+    }
+    Ok(())
+}
+
+/// The ledger's rule for purposes (`is_duo_code` in contracts/ledger),
+/// repeated here so that a typo fails before the allowance is sent: the
+/// two workspaces share ABI files, not code.
+fn is_duo_code(purpose: &str) -> bool {
+    const MAX_PURPOSE_LEN: usize = 64;
+    purpose.len() <= MAX_PURPOSE_LEN
+        && ["GRU", "HMB", "DS", "POA", "NRES"].iter().any(|code| {
+            purpose.strip_prefix(code).is_some_and(|rest| {
+                rest.is_empty()
+                    || (rest.len() > 1 && (rest.starts_with(':') || rest.starts_with('-')))
+            })
+        })
+}
+
 async fn ensure_allowance(
     out: &Out,
     s: &crate::context::Session,
@@ -182,6 +210,7 @@ async fn ensure_allowance(
 ) -> eyre::Result<()> {
     let gene = IGene::new(s.manifest.programs.gene.address, &s.provider);
     let ledger = s.manifest.programs.ledger.address;
+    enough_gene(s, amount).await?;
     let allowance = gene.allowance(s.address, ledger).call().await.map_err(errors::contract)?;
     if allowance < amount {
         out.send("approve the ledger", gene.approve(ledger, amount)).await?;
@@ -206,6 +235,19 @@ async fn submit(g: &Global, out: &Out, a: Submit) -> eyre::Result<()> {
     let bps = U256::from(10_000);
     let (op_fee, proto_fee) = (rewards * params._0 / bps, rewards * params._1 / bps);
     let escrow = rewards + op_fee + proto_fee;
+    // The terms the programs would refuse, checked before anything is
+    // asked or sent: otherwise the GENE approval would go through first
+    // and the submission fail after it. The programs still decide.
+    if !is_duo_code(&a.purpose) {
+        let e = ledger::InvalidPurpose { purpose: a.purpose.clone() };
+        return Err(errors::would_revert(&e.abi_encode()));
+    }
+    let staking = IStaking::new(s.manifest.programs.staking.address, &s.provider);
+    if !staking.isEligible(a.operator).call().await.map_err(errors::contract)? {
+        let e = ledger::OperatorNotEligible { operator: a.operator };
+        return Err(errors::would_revert(&e.abi_encode()));
+    }
+    enough_gene(&s, escrow).await?;
     let summary = format!(
         "escrow {} GENE: {} × {} GENE rewards, operator fee {} GENE, protocol fee {} GENE (unused rewards come back)",
         format_gene(escrow),
@@ -392,6 +434,16 @@ async fn result(g: &Global, out: &Out, query: u64) -> eyre::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn purposes_are_the_ledgers_duo_codes() {
+        for ok in ["GRU", "HMB", "DS:MONDO:0005148", "HMB-IRB", "NRES", "POA"] {
+            assert!(is_duo_code(ok), "{ok}");
+        }
+        for bad in ["", "XYZ", "HMB:", "HMBX", "hmb", "DS-", &format!("DS:{}", "X".repeat(70))] {
+            assert!(!is_duo_code(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn durations_take_units() {
