@@ -19,6 +19,15 @@ pub(crate) fn parse_gene(text: &str) -> eyre::Result<U256> {
     if !clean.chars().all(|c| c.is_ascii_digit() || c == '.') || clean.matches('.').count() > 1 {
         bail!("bad amount {text:?}: expected a positive number of GENE such as 10 or 0.25");
     }
+    // Trailing zeros after the point change nothing (1.000…0 is 1).
+    let clean = match clean.split_once('.') {
+        Some((whole, frac)) => format!("{whole}.{}", frac.trim_end_matches('0')),
+        None => clean,
+    };
+    let clean = clean.trim_end_matches('.').to_string();
+    if clean.is_empty() {
+        bail!("bad amount {text:?}: expected a positive number of GENE such as 10 or 0.25");
+    }
     if clean.split_once('.').is_some_and(|(_, frac)| frac.len() > DECIMALS as usize) {
         bail!("bad amount {text:?}: GENE has 18 decimals");
     }
@@ -67,6 +76,8 @@ mod tests {
         assert_eq!(parse_gene(".5").unwrap(), U256::from(GENE / 2));
         assert_eq!(parse_gene("0.000000000000000001").unwrap(), U256::from(1));
         assert_eq!(parse_gene("0").unwrap(), U256::ZERO);
+        assert_eq!(parse_gene("1.0000000000000000000").unwrap(), U256::from(GENE));
+        assert_eq!(parse_gene("10.").unwrap(), U256::from(10 * GENE));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use alloy::{
 };
 use eyre::eyre;
 
-use crate::amount::format_gene;
+use crate::{amount::format_gene, output::when};
 
 const ABI_FILES: [&str; 4] = [
     include_str!("../../contracts/abi/Gene.sol"),
@@ -162,10 +162,10 @@ pub(crate) fn message(d: &Decoded) -> String {
             let (opens, closes, now) = (time("opens"), time("closes"), time("now"));
             if now >= opens && now < closes {
                 // Inside the window: the call waits for it to close (finalize).
-                format!("query {}: this waits until {closes} (unix time), the end of the window that opened at {opens}; it is now {now}, {} s to go", p("query"), closes - now)
+                format!("query {}: this waits until {}, the end of the window that opened at {}; it is now {}, {} s to go", p("query"), when(closes), when(opens), when(now), closes - now)
             } else {
-                let until = if closes == u64::MAX { "on".to_string() } else { format!("until {closes}") };
-                format!("query {}: this is allowed from {opens} {until} (unix time); it is now {now}", p("query"))
+                let until = if closes == u64::MAX { "on".to_string() } else { format!("until {}", when(closes)) };
+                format!("query {}: this is allowed from {} {until}; it is now {}", p("query"), when(opens), when(now))
             }
         }
         "InvalidConsentCount" => format!(
@@ -338,13 +338,13 @@ mod tests {
         let window = ledger::OutsideWindow { query: 1, opens: 10, closes: u64::MAX, now: 5 };
         assert_eq!(
             said(window.abi_encode()),
-            "query 1: this is allowed from 10 on (unix time); it is now 5"
+            "query 1: this is allowed from 1970-01-01T00:00:10Z on; it is now 1970-01-01T00:00:05Z"
         );
         // Finalisation names the challenge window it waits for.
         let wait = ledger::OutsideWindow { query: 2, opens: 100, closes: 160, now: 110 };
         assert_eq!(
             said(wait.abi_encode()),
-            "query 2: this waits until 160 (unix time), the end of the window that opened at 100; it is now 110, 50 s to go"
+            "query 2: this waits until 1970-01-01T00:02:40Z, the end of the window that opened at 1970-01-01T00:01:40Z; it is now 1970-01-01T00:01:50Z, 50 s to go"
         );
     }
 

@@ -92,10 +92,29 @@ impl Out {
 }
 
 /// The fields of a receipt scripts care about.
+/// A chain time (unix seconds) for people: `2026-12-04T08:00:00Z`.
+pub(crate) fn when(unix: u64) -> String {
+    // humantime formats up to the year 9999; a "never" deadline is beyond.
+    if unix > 253_402_300_799 {
+        return format!("{unix} (unix time)");
+    }
+    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + Duration::from_secs(unix)).to_string()
+}
+
 pub(crate) fn receipt_json(r: &TransactionReceipt) -> Value {
     json!({
         "txHash": r.transaction_hash,
         "block": r.block_number,
         "gasUsed": r.gas_used,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn chain_times_read_as_dates() {
+        assert_eq!(super::when(0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::when(1_796_369_121), "2026-12-04T07:25:21Z");
+        assert_eq!(super::when(u64::MAX), "18446744073709551615 (unix time)");
+    }
 }

@@ -120,7 +120,7 @@ pub(crate) async fn run(g: &Global, out: &Out, c: Command) -> eyre::Result<()> {
             let r = out.send("unstake", staking.requestUnstake(amount)).await?;
             let info = staking.operatorInfo(s.address).call().await.map_err(errors::contract)?;
             out.emit(
-                format!("{} GENE unbonding, withdrawable from {} (unix time)", format_gene(info._1), info._2),
+                format!("{} GENE unbonding, withdrawable from {}", format_gene(info._1), crate::output::when(info._2)),
                 json!({ "unbonding": info._1.to_string(), "releaseAt": info._2, "tx": receipt_json(&r) }),
             );
         }

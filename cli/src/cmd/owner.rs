@@ -319,7 +319,7 @@ async fn inbox(g: &Global, out: &Out) -> eyre::Result<()> {
             r.decision,
             r.purpose,
             format_gene(r.reward_per_consent),
-            r.consent_deadline,
+            crate::output::when(r.consent_deadline),
             r.spec
         );
     }

@@ -130,10 +130,20 @@ pub(crate) fn parse_duration(text: &str) -> Result<u64, String> {
         "d" => 86_400,
         _ => return Err(format!("bad duration {text:?}: use 90s, 30m, 2h or 1d")),
     };
-    n.checked_mul(scale)
+    let seconds = n
+        .checked_mul(scale)
         .filter(|&s| s > 0)
-        .ok_or_else(|| format!("bad duration {text:?}: must be positive"))
+        .ok_or_else(|| format!("bad duration {text:?}: must be positive"))?;
+    // Escrow stays locked for the whole of it: a slip of the keyboard
+    // should not lock it for ages.
+    if seconds > MAX_DURATION {
+        return Err(format!("bad duration {text:?}: at most 366d"));
+    }
+    Ok(seconds)
 }
+
+/// Longest consent or answer window `submit` takes.
+const MAX_DURATION: u64 = 366 * 86_400;
 
 pub(crate) async fn run(g: &Global, out: &Out, c: Command) -> eyre::Result<()> {
     match c {
@@ -316,8 +326,8 @@ async fn submit(g: &Global, out: &Out, a: Submit) -> eyre::Result<()> {
             event.id,
             a.purpose,
             format_gene(event.escrow),
-            event.consentDeadline,
-            event.resultDeadline
+            crate::output::when(event.consentDeadline),
+            crate::output::when(event.resultDeadline)
         ),
         json!({
             "query": event.id, "escrow": event.escrow.to_string(), "consentDeadline": event.consentDeadline,
@@ -452,7 +462,10 @@ mod tests {
         assert_eq!(parse_duration("30m"), Ok(1800));
         assert_eq!(parse_duration("2h"), Ok(7200));
         assert_eq!(parse_duration("1d"), Ok(86_400));
-        for bad in ["", "h", "1w", "-1h", "0", "1.5h", "99999999999999999999d"] {
+        assert_eq!(parse_duration("366d"), Ok(366 * 86_400));
+        for bad in
+            ["", "h", "1w", "-1h", "0", "1.5h", "367d", "1000000000d", "99999999999999999999d"]
+        {
             assert!(parse_duration(bad).is_err(), "{bad:?}");
         }
     }
