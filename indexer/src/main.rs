@@ -110,6 +110,8 @@ async fn run(args: Args) -> eyre::Result<()> {
         .await
         .wrap_err_with(|| format!("cannot listen on {} (pass another --listen)", args.listen))?;
     let store = Store::open(&args.database_url).await?;
+    // Held until the process ends: one indexer per database.
+    let _lock = strand_indexer::store::hold(&args.database_url, Duration::from_secs(5)).await?;
     let config = sync::Config {
         confirmations: args.confirmations,
         reorg_window: args.reorg_window,

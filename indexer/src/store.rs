@@ -253,6 +253,37 @@ impl Store {
     }
 }
 
+/// Key of the advisory lock that keeps one indexer per database.
+const INDEXER_LOCK: i64 = 0x5354_524e_4458; // "STRNDX"
+
+/// Holds the database at `url` for this indexer alone: a session advisory
+/// lock on a connection of its own, released when that connection closes,
+/// which the process's end does (a SIGKILL too). Waits up to `patience`
+/// for a predecessor's session to end before saying another indexer runs.
+pub async fn hold(url: &str, patience: std::time::Duration) -> eyre::Result<sqlx::PgConnection> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url)
+        .await
+        .wrap_err_with(|| format!("cannot connect to PostgreSQL at {}", redact(url)))?;
+    let start = std::time::Instant::now();
+    loop {
+        let held: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(INDEXER_LOCK)
+            .fetch_one(&mut conn)
+            .await?;
+        if held {
+            return Ok(conn);
+        }
+        if start.elapsed() >= patience {
+            return Err(eyre!(
+                "another strand-indexer is indexing the database at {}: stop it, or give this one another database",
+                redact(url)
+            ));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 /// Inserts events that are not there yet. Returns `None` when all were
 /// new, else the keys of those inserted (a replayed event is skipped, and
 /// so are its projections).

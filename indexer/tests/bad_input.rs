@@ -181,3 +181,51 @@ async fn a_stale_manifest_or_another_deployments_database_is_refused() {
     // The same deployment opens it again.
     Indexer::new(store, p, &manifest(31337), config).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_second_indexer_on_the_same_database_is_refused() {
+    let test = "a_second_indexer_on_the_same_database_is_refused";
+    let Some(anvil) = StockAnvil::start(test).unwrap() else { return };
+    let Some(url) = database(test).await.unwrap() else { return };
+    let p = anvil.provider(0).unwrap();
+    for n in 1..=4u8 {
+        let code = alloy::primitives::Bytes::from_static(&[0x00]);
+        p.raw_request::<_, ()>("anvil_setCode".into(), (Address::repeat_byte(n), code))
+            .await
+            .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.json");
+    manifest(31337).write(&path).unwrap();
+    let m = path.to_str().unwrap();
+    let mut first = Command::new(env!("CARGO_BIN_EXE_strand-indexer"))
+        .args(["--manifest", m, "--rpc-url", &anvil.url, "--database-url", &url])
+        .args(["--listen", "127.0.0.1:0"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The first holds the database once its lock shows in pg_locks.
+    use sqlx::Connection;
+    let mut db = sqlx::PgConnection::connect(&url).await.unwrap();
+    let mut held = false;
+    for _ in 0..300 {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+              WHERE l.locktype = 'advisory' AND l.granted AND d.datname = current_database()",
+        )
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+        if n > 0 {
+            held = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(held, "the first indexer never took the database");
+    let (code, err) = indexer(&["--manifest", m, "--rpc-url", &anvil.url, "--database-url", &url]);
+    let _ = first.kill();
+    let _ = first.wait();
+    assert_eq!(code, Some(1));
+    assert!(err.contains("another strand-indexer is indexing the database at"), "{err}");
+}
