@@ -17,7 +17,8 @@ use crate::{context::Global, output::Out};
 /// treasury unless named.
 ///
 /// Example:
-///   STRAND_PRIVATE_KEY=0xac09...ff80 strand deploy --artifacts contracts/artifacts
+///   export STRAND_PRIVATE_KEY=0x…   # the deployer's key (the README has devnet's)
+///   strand deploy --artifacts contracts/artifacts
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub(crate) struct Args {

@@ -56,7 +56,7 @@ pub(crate) enum Command {
     /// Show stake, unbonding, jail and emissions earned.
     ///
     /// Example:
-    ///   strand operator emissions 0x7099...79C8
+    ///   strand operator emissions 0x70997970C51812dc3A010C7d01b50e0d17dc79C8
     #[command(verbatim_doc_comment)]
     Emissions {
         /// Operator [default: the signing account]

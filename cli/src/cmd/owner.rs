@@ -34,7 +34,8 @@ pub(crate) enum Command {
     /// checks them against the commitment before using them.
     ///
     /// Example:
-    ///   strand --account alice owner register HG00098.vcf.gz --operator 0x7099...79C8 --vault vault/
+    ///   strand --account alice owner register HG00098.vcf.gz \
+    ///     --operator 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 --vault vault/
     #[command(verbatim_doc_comment)]
     Register {
         /// The dataset: a single-sample VCF, plain or gzip-compressed

@@ -35,8 +35,9 @@ pub(crate) enum Command {
     /// its secret kept in ~/.strand/keys.
     ///
     /// Example:
-    ///   strand --account bob researcher submit query.json --operator 0x7099...79C8 \
-    ///     --purpose HMB --reward 10 --max 20 --min 5 --consent-for 1h --answer-within 1d
+    ///   strand --account bob researcher submit query.json \
+    ///     --operator 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 --purpose HMB \
+    ///     --reward 10 --max 20 --min 5 --consent-for 1h --answer-within 1d
     #[command(verbatim_doc_comment)]
     Submit(Submit),
     /// Show a query: terms, state, approvals, result.
@@ -88,7 +89,9 @@ pub(crate) enum Command {
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Submit {
-    /// Query specification (JSON): {"kind":"carrier_count","chrom":..,"pos":..,"ref":..,"alt":..}
+    /// File holding the query specification (JSON):
+    /// {"kind":"carrier_count","chrom":..,"pos":..,"ref":..,"alt":..}
+    #[arg(value_name = "SPEC_FILE")]
     spec: PathBuf,
     /// Operator that answers (must be staked)
     #[arg(long, value_name = "ADDRESS", value_parser = crate::cmd::parse_address)]
@@ -105,7 +108,8 @@ pub(crate) struct Submit {
     /// Fewest consents an answer may use
     #[arg(long)]
     min: u32,
-    /// How long owners may decide: 90s, 30m, 2h, 1d
+    /// How long before the operator may answer: 90s, 30m, 2h, 1d (at most 366d); owners may
+    /// still decide after it, until the answer is posted
     #[arg(long, value_parser = parse_duration, default_value = "1h")]
     consent_for: u64,
     /// How long after the consent deadline the operator has to answer

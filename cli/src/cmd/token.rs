@@ -27,7 +27,8 @@ pub(crate) enum Command {
     /// Send GENE.
     ///
     /// Example:
-    ///   strand --account alice token transfer 0x7099...79C8 12.5
+    ///   strand --account alice token transfer \
+    ///     0x70997970C51812dc3A010C7d01b50e0d17dc79C8 12.5
     #[command(verbatim_doc_comment)]
     Transfer {
         /// Recipient
