@@ -210,6 +210,12 @@ pub(crate) struct Reverted {
     message: String,
 }
 
+impl From<Decoded> for Reverted {
+    fn from(d: Decoded) -> Self {
+        Self { message: message(&d), name: d.name }
+    }
+}
+
 impl Reverted {
     /// What the program would answer with its custom error `name`, found
     /// out without a call (the query a command names has no submission).
@@ -230,7 +236,7 @@ pub(crate) fn code(e: &eyre::Report) -> String {
 /// ABI-encoded (a check made before sending, with the program's words).
 pub(crate) fn would_revert(error: &[u8]) -> eyre::Report {
     match decode(error) {
-        Some(d) => eyre::Report::new(Reverted { message: message(&d), name: d.name }),
+        Some(d) => Reverted::from(d).into(),
         None => eyre::eyre!("the program would refuse this call"),
     }
 }
@@ -240,7 +246,7 @@ pub(crate) fn would_revert(error: &[u8]) -> eyre::Report {
 pub(crate) fn contract(e: alloy::contract::Error) -> eyre::Report {
     if let Some(data) = e.as_revert_data() {
         return match decode(&data) {
-            Some(d) => eyre::Report::new(Reverted { message: message(&d), name: d.name }),
+            Some(d) => Reverted::from(d).into(),
             None if data.is_empty() => eyre!("the transaction would revert without a reason"),
             None => eyre!("the transaction would revert with unknown data {data}"),
         };
@@ -372,9 +378,8 @@ mod tests {
     #[test]
     fn a_refused_call_carries_its_error_name_as_the_code() {
         let data = ledger::QueryFull { query: 2, maxConsents: 5 }.abi_encode();
-        let d = decode(&data).unwrap();
-        let report = eyre::Report::new(Reverted { message: message(&d), name: d.name })
-            .wrap_err("approving");
+        let report =
+            eyre::Report::new(Reverted::from(decode(&data).unwrap())).wrap_err("approving");
         assert_eq!(code(&report), "QueryFull");
         assert_eq!(code(&eyre!("cannot reach the RPC endpoint")), "failed");
     }

@@ -4,7 +4,6 @@
 //! message. Skipped, with one line saying why, without a Stylus devnet.
 
 use std::{
-    io::Read,
     path::{Path, PathBuf},
     process::{Command, Output},
 };
@@ -15,7 +14,10 @@ use alloy::{
 };
 use serde_json::Value;
 use strand_bindings::{gene::IGene, ledger::ILedger};
-use strand_e2e::{Devnet, DEV_KEYS};
+use strand_e2e::{
+    story::{carriers_in_file, read_vcf, sample_vcf},
+    Devnet, DEV_KEYS,
+};
 
 /// Site 2:23368 C>A of the 1000 Genomes file: its first sample carries A.
 const SPEC: &str = r#"{"kind":"carrier_count","chrom":"2","pos":23368,"ref":"C","alt":"A"}"#;
@@ -90,38 +92,6 @@ fn testdata() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/1kg.vcf.gz")
 }
 
-/// The 1000 Genomes file's header and sample `n`'s column, as one
-/// owner's single-sample VCF; and its sample ID.
-fn sample_vcf(text: &str, n: usize) -> (String, String) {
-    let mut out = String::new();
-    let mut id = String::new();
-    for line in text.lines() {
-        if line.starts_with("##") {
-            out += line;
-        } else {
-            let cols: Vec<&str> = line.split('\t').collect();
-            if line.starts_with('#') {
-                id = cols[9 + n].to_string();
-            }
-            out += &[&cols[..9], &cols[9 + n..10 + n]].concat().join("\t");
-        }
-        out.push('\n');
-    }
-    (out, id)
-}
-
-/// Carriers of `alt` at `pos` among samples `ns`, read straight from the
-/// multi-sample file (not through the CLI's own reader).
-fn carriers_in_file(text: &str, pos: &str, ns: &[usize]) -> u32 {
-    let row: Vec<&str> = text
-        .lines()
-        .find(|l| l.split('\t').nth(1) == Some(pos))
-        .expect("site present")
-        .split('\t')
-        .collect();
-    ns.iter().filter(|&&n| row[9 + n].split(':').next().unwrap().contains('1')).count() as u32
-}
-
 fn gene(v: &Value) -> U256 {
     v.as_str().expect("amounts are decimal strings").parse().expect("a number")
 }
@@ -162,11 +132,7 @@ async fn every_role_through_the_cli() {
     assert_eq!(gene(&em["stake"]), parse_ether("1000").unwrap());
 
     // Three owners register one sample each, handing them to the vault.
-    let mut file = Vec::new();
-    flate2::read::MultiGzDecoder::new(std::fs::File::open(testdata()).unwrap())
-        .read_to_end(&mut file)
-        .unwrap();
-    let text = String::from_utf8(file).unwrap();
+    let text = read_vcf(&testdata()).unwrap();
     let vault = s.dir.path().join("vault");
     let vault_s = vault.to_str().unwrap();
     let mut ids = Vec::new();
@@ -257,8 +223,8 @@ async fn every_role_through_the_cli() {
     // The researcher reads the answer: the count over the approved samples.
     let answer = s.json(Some(2), &["researcher", "result", "1"]);
     assert_eq!(
-        answer["carriers"].as_u64().unwrap() as u32,
-        carriers_in_file(&text, "23368", &[0, 1])
+        answer["carriers"].as_u64().unwrap(),
+        carriers_in_file(&text, "23368", &[0, 1]).unwrap()
     );
     assert_eq!(answer["verified"], true);
 

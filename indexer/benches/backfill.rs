@@ -20,6 +20,9 @@
 //! each busy one, 4), `STRAND_BENCH_FOLLOW_BLOCKS` (200) and
 //! `STRAND_BENCH_FOLLOW_EVENTS` (events per followed block, 40).
 
+#[allow(dead_code)] // the tests' helpers; the benchmark needs the programs' addresses
+#[path = "../tests/common/mod.rs"]
+mod common;
 mod workload;
 
 use std::{
@@ -29,13 +32,13 @@ use std::{
 
 use alloy::{
     network::TransactionBuilder,
-    primitives::{Address, Bytes, LogData, B256},
+    primitives::{Bytes, LogData},
     providers::{DynProvider, Provider, ProviderBuilder},
     rpc::types::TransactionRequest,
 };
+use common::{manifest, program};
 use eyre::{bail, WrapErr};
 use sqlx::Row;
-use strand_client::deploy::{Deployed, Manifest, Programs, Settings};
 use strand_e2e::{database, StockAnvil};
 use strand_indexer::{
     heads,
@@ -261,33 +264,6 @@ fn batch_calldata(logs: &[&LogData]) -> Vec<u8> {
         data.extend_from_slice(&log.data);
     }
     data
-}
-
-fn program(name: &str) -> Address {
-    let i = PROGRAMS.iter().position(|p| *p == name).expect("a program") as u8;
-    Address::repeat_byte(0xa1 + i)
-}
-
-/// A manifest naming the emitters, deployed at block 1.
-fn manifest() -> Manifest {
-    let d = |name: &str| Deployed {
-        address: program(name),
-        block: 1,
-        tx_hash: B256::ZERO,
-        code_hash: B256::ZERO,
-        activation_tx: None,
-    };
-    Manifest {
-        chain_id: 31337,
-        deployer: Address::ZERO,
-        programs: Programs {
-            gene: d("gene"),
-            staking: d("staking"),
-            datasets: d("datasets"),
-            ledger: d("ledger"),
-        },
-        settings: Settings::devnet(Address::ZERO, Address::ZERO),
-    }
 }
 
 fn setting(name: &str, default: u64) -> u64 {

@@ -158,6 +158,17 @@ fn fail(e: sqlx::Error) -> Response {
         .into_response()
 }
 
+/// A listing: one JSON object a row, in the query's order.
+fn listing(
+    rows: Result<Vec<sqlx::postgres::PgRow>, sqlx::Error>,
+    item: impl Fn(&sqlx::postgres::PgRow) -> Value,
+) -> Response {
+    match rows {
+        Ok(rows) => Json(Value::Array(rows.iter().map(item).collect())).into_response(),
+        Err(e) => fail(e),
+    }
+}
+
 fn bad(message: &str) -> Response {
     (StatusCode::BAD_REQUEST, Json(json!({ "error": message }))).into_response()
 }
@@ -198,23 +209,15 @@ async fn inbox(State(api): State<Api>, Path(address): Path<String>) -> Response 
     .bind(owner)
     .fetch_all(&api.pool)
     .await;
-    match rows {
-        Ok(rows) => Json(Value::Array(
-            rows.iter()
-                .map(|r| {
-                    json!({
-                        "query": uint(r, 0), "dataset": uint(r, 1), "state": r.get::<String, _>(2),
-                        "decision": r.get::<String, _>(3), "purpose": r.get::<String, _>(4),
-                        "spec": r.get::<String, _>(5), "researcher": address_at(r, 6), "operator": address_at(r, 7),
-                        "rewardPerConsent": r.get::<String, _>(8), "consentDeadline": uint(r, 9),
-                        "resultDeadline": uint(r, 10),
-                    })
-                })
-                .collect(),
-        ))
-        .into_response(),
-        Err(e) => fail(e),
-    }
+    listing(rows, |r| {
+        json!({
+            "query": uint(r, 0), "dataset": uint(r, 1), "state": r.get::<String, _>(2),
+            "decision": r.get::<String, _>(3), "purpose": r.get::<String, _>(4),
+            "spec": r.get::<String, _>(5), "researcher": address_at(r, 6), "operator": address_at(r, 7),
+            "rewardPerConsent": r.get::<String, _>(8), "consentDeadline": uint(r, 9),
+            "resultDeadline": uint(r, 10),
+        })
+    })
 }
 
 /// Every consent the owner left approved, with its reward and whether it
@@ -247,20 +250,12 @@ async fn rewards(State(api): State<Api>, Path(address): Path<String>) -> Respons
     .bind(owner)
     .fetch_all(&api.pool)
     .await;
-    match rows {
-        Ok(rows) => Json(Value::Array(
-            rows.iter()
-                .map(|r| {
-                    json!({
-                        "query": uint(r, 0), "dataset": uint(r, 1), "amount": r.get::<String, _>(2),
-                        "status": r.get::<String, _>(3),
-                    })
-                })
-                .collect(),
-        ))
-        .into_response(),
-        Err(e) => fail(e),
-    }
+    listing(rows, |r| {
+        json!({
+            "query": uint(r, 0), "dataset": uint(r, 1), "amount": r.get::<String, _>(2),
+            "status": r.get::<String, _>(3),
+        })
+    })
 }
 
 /// Every dispute, open ones first: the shape of `strand arbiter disputes
@@ -274,22 +269,14 @@ async fn disputes(State(api): State<Api>) -> Response {
     )
     .fetch_all(&api.pool)
     .await;
-    match rows {
-        Ok(rows) => Json(Value::Array(
-            rows.iter()
-                .map(|r| {
-                    json!({
-                        "query": uint(r, 0), "open": r.get::<String, _>(1) == "open",
-                        "outcome": r.get::<String, _>(1), "state": r.get::<String, _>(2),
-                        "challenger": address_at(r, 3), "bond": r.get::<String, _>(4),
-                        "arbitrationDeadline": uint(r, 5),
-                    })
-                })
-                .collect(),
-        ))
-        .into_response(),
-        Err(e) => fail(e),
-    }
+    listing(rows, |r| {
+        json!({
+            "query": uint(r, 0), "open": r.get::<String, _>(1) == "open",
+            "outcome": r.get::<String, _>(1), "state": r.get::<String, _>(2),
+            "challenger": address_at(r, 3), "bond": r.get::<String, _>(4),
+            "arbitrationDeadline": uint(r, 5),
+        })
+    })
 }
 
 /// An operator's standing: stake, unbonding, jail, slashes, and the

@@ -261,8 +261,7 @@ impl Indexer {
     async fn settle(&mut self) -> eyre::Result<()> {
         if let Some((cp, commit)) = self.pending.take() {
             let stored = commit.await.wrap_err("the commit task failed")??;
-            self.metrics.events.fetch_add(stored as u64, Ordering::Relaxed);
-            self.metrics.indexed.store(cp.number, Ordering::Relaxed);
+            self.committed(stored, cp.number);
         }
         Ok(())
     }
@@ -401,10 +400,15 @@ impl Indexer {
     }
 
     async fn commit(&self, batch: &Batch) -> eyre::Result<()> {
-        let n = self.store.commit(batch).await?;
-        self.metrics.events.fetch_add(n as u64, Ordering::Relaxed);
-        self.metrics.indexed.store(batch.to, Ordering::Relaxed);
+        let stored = self.store.commit(batch).await?;
+        self.committed(stored, batch.to);
         Ok(())
+    }
+
+    /// Counts a committed batch: `stored` new events, indexed up to `to`.
+    fn committed(&self, stored: usize, to: u64) {
+        self.metrics.events.fetch_add(stored as u64, Ordering::Relaxed);
+        self.metrics.indexed.store(to, Ordering::Relaxed);
     }
 
     /// Logs of `from..=to`, or of a shorter range the node accepts; the

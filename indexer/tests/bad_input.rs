@@ -4,36 +4,24 @@
 //! chain, a database that does not answer, a manifest whose programs are
 //! not on chain, a database that indexes another deployment.
 
+#[allow(dead_code)] // shared with the node tests; these need the manifest
+mod common;
+
 use std::process::Command;
 
-use alloy::primitives::{Address, B256};
+use alloy::primitives::Address;
 use alloy::providers::Provider;
-use strand_client::deploy::{Deployed, Manifest, Programs, Settings};
+use common::{place_emitters, program};
+use strand_client::deploy::Manifest;
 use strand_e2e::{database, StockAnvil};
 use strand_indexer::{
     store::Store,
     sync::{Config, Indexer},
 };
 
+/// The tests' manifest, for chain `chain_id`.
 fn manifest(chain_id: u64) -> Manifest {
-    let program = |n: u8| Deployed {
-        address: Address::repeat_byte(n),
-        block: 1,
-        tx_hash: B256::ZERO,
-        code_hash: B256::ZERO,
-        activation_tx: None,
-    };
-    Manifest {
-        chain_id,
-        deployer: Address::ZERO,
-        programs: Programs {
-            gene: program(1),
-            staking: program(2),
-            datasets: program(3),
-            ledger: program(4),
-        },
-        settings: Settings::devnet(Address::ZERO, Address::ZERO),
-    }
+    Manifest { chain_id, ..common::manifest() }
 }
 
 /// Runs the indexer and returns its exit code and its stderr.
@@ -155,24 +143,22 @@ async fn a_stale_manifest_or_another_deployments_database_is_refused() {
     assert!(
         err.contains(&format!(
             "the manifest's gene program is not on chain 31337 (no code at {}): the chain was reset or the manifest is stale",
-            Address::repeat_byte(1)
+            program("gene")
         )),
         "{err}"
     );
 
     // Code at both manifests' addresses; the database keeps the first.
     let p = anvil.provider(0).unwrap();
-    for n in 1..=8u8 {
-        let code = alloy::primitives::Bytes::from_static(&[0x00]);
-        p.raw_request::<_, ()>("anvil_setCode".into(), (Address::repeat_byte(n), code))
-            .await
-            .unwrap();
-    }
+    place_emitters(&p).await;
+    let elsewhere = Address::repeat_byte(8);
+    let code = alloy::primitives::Bytes::from(strand_e2e::log_emitter());
+    p.raw_request::<_, ()>("anvil_setCode".into(), (elsewhere, code)).await.unwrap();
     let store = Store::open(&url).await.unwrap();
     let config = Config::default();
     Indexer::new(store.clone(), p.clone(), &manifest(31337), config.clone()).await.unwrap();
     let mut other = manifest(31337);
-    other.programs.ledger.address = Address::repeat_byte(8);
+    other.programs.ledger.address = elsewhere;
     let err = Indexer::new(store.clone(), p.clone(), &other, config.clone()).await.err().unwrap();
     assert!(
         format!("{err:#}").starts_with("the database holds an index of another deployment"),
@@ -187,13 +173,7 @@ async fn a_second_indexer_on_the_same_database_is_refused() {
     let test = "a_second_indexer_on_the_same_database_is_refused";
     let Some(anvil) = StockAnvil::start(test).unwrap() else { return };
     let Some(url) = database(test).await.unwrap() else { return };
-    let p = anvil.provider(0).unwrap();
-    for n in 1..=4u8 {
-        let code = alloy::primitives::Bytes::from_static(&[0x00]);
-        p.raw_request::<_, ()>("anvil_setCode".into(), (Address::repeat_byte(n), code))
-            .await
-            .unwrap();
-    }
+    place_emitters(&anvil.provider(0).unwrap()).await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("m.json");
     manifest(31337).write(&path).unwrap();

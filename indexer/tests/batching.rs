@@ -15,7 +15,7 @@ use alloy::{
     primitives::{keccak256, Address, Bytes, LogData, B256, U256},
     sol_types::SolEvent,
 };
-use common::dump;
+use common::{dump, program};
 use serde_json::Value;
 use strand_bindings::{datasets, gene, ledger, staking};
 use strand_e2e::database;
@@ -33,11 +33,6 @@ struct Block {
 
 fn hash(number: u64) -> B256 {
     keccak256(number.to_be_bytes())
-}
-
-fn program(name: &str) -> Address {
-    let i = workload::PROGRAMS.iter().position(|p| *p == name).unwrap() as u8;
-    Address::repeat_byte(0xa1 + i)
 }
 
 /// A purpose no real query would have, with every character COPY's text

@@ -9,13 +9,16 @@ pub(crate) mod token;
 pub(crate) mod wallet;
 
 use alloy::{
-    primitives::{Address, B256},
+    primitives::{Address, B256, U256},
     providers::{DynProvider, Provider},
     rpc::types::{Filter, Log},
-    sol_types::SolEvent,
+    sol_types::{SolError, SolEvent},
 };
 use eyre::WrapErr;
+use strand_bindings::gene::IGene;
 use strand_client::deploy::Manifest;
+
+use crate::{context::Session, errors};
 
 /// An address from the command line: `0x` and 40 hex digits. Written in
 /// mixed case it must carry a valid EIP-55 checksum, so that a mistyped
@@ -33,6 +36,18 @@ pub(crate) fn parse_address(s: &str) -> Result<Address, String> {
         });
     }
     format!("0x{hex}").parse().map_err(|e| format!("{s:?} is not an address: {e}"))
+}
+
+/// Fails, as GENE's transfer would, unless the signing account holds
+/// `amount`.
+pub(crate) async fn enough_gene(s: &Session, amount: U256) -> eyre::Result<()> {
+    let gene = IGene::new(s.manifest.programs.gene.address, &s.provider);
+    let balance = gene.balanceOf(s.address).call().await.map_err(errors::contract)?;
+    if balance < amount {
+        let e = IGene::ERC20InsufficientBalance { _0: s.address, _1: balance, _2: amount };
+        return Err(errors::would_revert(&e.abi_encode()));
+    }
+    Ok(())
 }
 
 /// Every `E` event the program at `address` emitted since the deployment,

@@ -94,7 +94,7 @@ pub(crate) async fn run(g: &Global, out: &Out, c: Command) -> eyre::Result<()> {
             let s = g.session().await?;
             let staking_addr = s.manifest.programs.staking.address;
             let gene = IGene::new(s.manifest.programs.gene.address, &s.provider);
-            super::researcher::enough_gene(&s, amount).await?;
+            super::enough_gene(&s, amount).await?;
             let allowance =
                 gene.allowance(s.address, staking_addr).call().await.map_err(errors::contract)?;
             if allowance < amount {

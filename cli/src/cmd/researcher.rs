@@ -191,18 +191,6 @@ pub(crate) async fn run(g: &Global, out: &Out, c: Command) -> eyre::Result<()> {
 }
 
 /// Approves the ledger for `amount` if its allowance is smaller.
-/// Fails, as GENE's transfer would, unless the signing account holds
-/// `amount`.
-pub(crate) async fn enough_gene(s: &crate::context::Session, amount: U256) -> eyre::Result<()> {
-    let gene = IGene::new(s.manifest.programs.gene.address, &s.provider);
-    let balance = gene.balanceOf(s.address).call().await.map_err(errors::contract)?;
-    if balance < amount {
-        let e = IGene::ERC20InsufficientBalance { _0: s.address, _1: balance, _2: amount };
-        return Err(errors::would_revert(&e.abi_encode()));
-    }
-    Ok(())
-}
-
 /// The ledger's rule for purposes (`is_duo_code` in contracts/ledger),
 /// repeated here so that a typo fails before the allowance is sent: the
 /// two workspaces share ABI files, not code.
@@ -224,7 +212,7 @@ async fn ensure_allowance(
 ) -> eyre::Result<()> {
     let gene = IGene::new(s.manifest.programs.gene.address, &s.provider);
     let ledger = s.manifest.programs.ledger.address;
-    enough_gene(s, amount).await?;
+    super::enough_gene(s, amount).await?;
     let allowance = gene.allowance(s.address, ledger).call().await.map_err(errors::contract)?;
     if allowance < amount {
         out.send("approve the ledger", gene.approve(ledger, amount)).await?;
@@ -261,7 +249,7 @@ async fn submit(g: &Global, out: &Out, a: Submit) -> eyre::Result<()> {
         let e = ledger::OperatorNotEligible { operator: a.operator };
         return Err(errors::would_revert(&e.abi_encode()));
     }
-    enough_gene(&s, escrow).await?;
+    super::enough_gene(&s, escrow).await?;
     let summary = format!(
         "escrow {} GENE: {} × {} GENE rewards, operator fee {} GENE, protocol fee {} GENE (unused rewards come back)",
         format_gene(escrow),

@@ -24,7 +24,8 @@ use strand_indexer::{
 const PROGRAMS: [(&str, u8); 4] =
     [("gene", 0xa1), ("staking", 0xa2), ("datasets", 0xa3), ("ledger", 0xa4)];
 
-fn program(name: &str) -> Address {
+/// Where the tests place program `name` (`gene`, `staking`, …).
+pub(crate) fn program(name: &str) -> Address {
     Address::repeat_byte(PROGRAMS.iter().find(|(n, _)| *n == name).unwrap().1)
 }
 
