@@ -24,12 +24,22 @@ ANVIL_PORT=${STRAND_ANVIL_PORT:-8547}
 PG_PORT=${STRAND_PG_PORT:-5433}
 CHAIN_ID=${STRAND_CHAIN_ID:-31337}
 PGDATA="$DEVNET/pg"
+# As root, PostgreSQL runs as the postgres user (see pg_as), which must be
+# able to reach its cluster. A checkout inside a private folder (/root, a
+# `mktemp -d`) is out of its reach: the cluster then lives in a folder of
+# this checkout's own under /var/tmp.
+if [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1 \
+  && ! runuser -u postgres -- test -x "$STRAND_ROOT"; then
+  PGDATA="/var/tmp/strand-pg-$(printf %s "$STRAND_ROOT" | cksum | cut -d' ' -f1)/pg"
+fi
+PGHOME=$(dirname "$PGDATA")
 
 # PostgreSQL refuses to run as root; as root, run it as the postgres user.
 pg_as() {
   if [ "$(id -u)" = 0 ]; then
     id postgres >/dev/null 2>&1 || die "PostgreSQL will not run as root and there is no postgres user: create one (useradd -r postgres) or run as another user"
-    runuser -u postgres -- "$@"
+    # From /: the postgres user may not be allowed into the current folder.
+    (cd / && runuser -u postgres -- "$@")
   else
     "$@"
   fi
@@ -124,19 +134,19 @@ start_postgres() {
   local initdb pg_ctl
   initdb=$(pg_bin initdb) pg_ctl=$(pg_bin pg_ctl)
   if [ ! -f "$PGDATA/PG_VERSION" ]; then
-    mkdir -p "$PGDATA"
-    [ "$(id -u)" = 0 ] && chown -R postgres "$DEVNET" && chmod 700 "$PGDATA"
+    mkdir -p "$DEVNET" "$PGDATA"
+    [ "$(id -u)" = 0 ] && chown -R postgres "$PGHOME" && chmod 700 "$PGDATA"
     pg_as "$initdb" -D "$PGDATA" -U strand --auth=trust -E UTF8 >"$DEVNET/initdb.log" 2>&1 \
       || die "initdb failed: see .devnet/initdb.log"
   fi
-  [ "$(id -u)" = 0 ] && chown postgres "$DEVNET"
+  [ "$(id -u)" = 0 ] && chown postgres "$PGHOME"
   if pg_as "$pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
     echo "database: PostgreSQL already running on port $PG_PORT"
     return
   fi
   pg_as "$pg_ctl" -D "$PGDATA" -l "$PGDATA/server.log" -w -t 60 \
     -o "-p $PG_PORT -k '$PGDATA' -c listen_addresses=127.0.0.1" start >/dev/null \
-    || die "PostgreSQL did not start: see .devnet/pg/server.log"
+    || die "PostgreSQL did not start: see $PGDATA/server.log"
   PG_STARTED=1
   save_state
   wait_for "PostgreSQL" 30 pg_ready
